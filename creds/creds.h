@@ -1,0 +1,38 @@
+/* creds/creds.h — what init/ asks of the credentials phase: the workload's environment,
+ * argv expansion, login helpers, and reloading when secrets rotate. */
+#ifndef USHER_CREDS_H
+#define USHER_CREDS_H
+
+#include <stdbool.h>
+
+/* Config file: keys of a [Login NAME] section. Returns 0, or -1 after printing. */
+int creds_login_set(const char *login_name, const char *key, const char *value,
+		    const char *where);
+
+/* Before the workload starts: wait for files, load env files, secret dirs and VAR_FILE
+ * on top of base_env (the process environment), then run the login helpers.
+ * Returns 0, or an exit code (EXIT_USHER_FAILED, or 128+N if start-up was interrupted
+ * by signal N) after printing one line that says why. */
+int creds_prepare(char **base_env);
+
+/* The workload's environment, NULL-terminated "KEY=VALUE". Valid until creds_reload. */
+char **creds_env(void);
+
+/* ${VAR} ${VAR:-default} ${VAR:?message} $VAR $$ expanded against creds_env().
+ * Returns a new NULL-terminated argv, or NULL after printing an error naming the variable. */
+char **creds_expand_argv(char *const argv[]);
+
+/* Rotation. The signal that means "reload" (0: none, the signal is forwarded). */
+int creds_reload_signal(void);
+/* An fd to poll for watched-file changes (inotify), or -1. */
+int creds_watch_fd(void);
+/* Drains creds_watch_fd(); true if a watched file changed. Must not block. */
+bool creds_watch_changed(void);
+/* Re-read every source and re-run the helpers. 0: new env in place; -1: error printed,
+ * the old env is kept. */
+int creds_reload(void);
+
+/* Wipe every buffer that holds a secret (before usher exits). */
+void creds_wipe(void);
+
+#endif

@@ -1,0 +1,34 @@
+/* init/util.h — messages, durations and small parsers every module uses.
+ * Errors go to stderr as "usher: <what>: <why>"; never pass a secret value to these. */
+#ifndef USHER_UTIL_H
+#define USHER_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Exit codes of usher's own failures, as env(1), timeout(1) and docker run use them. */
+enum {
+	EXIT_USHER_FAILED = 125,  /* bad usage, config, credentials or sandbox set-up */
+	EXIT_NOT_EXECUTABLE = 126,
+	EXIT_NOT_FOUND = 127,
+};
+
+/* 0 quiet (errors only), 1 warnings (default), 2 info (-v), 3 debug (-vv), 4 trace (-vvv) */
+extern int usher_verbosity;
+
+void usher_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void usher_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void usher_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void usher_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* "30s", "500ms", "2m", "1h", "1.5s", bare number = seconds. -1 on bad input. */
+int parse_duration_ms(const char *text, long *ms);
+/* yes/no/true/false/on/off/1/0. -1 on bad input. */
+int parse_bool(const char *text, bool *value);
+/* Decimal integer within [min, max]. -1 on bad input. */
+int parse_long(const char *text, long min, long max, long *value);
+
+/* Monotonic clock in milliseconds. */
+long long now_ms(void);
+
+#endif

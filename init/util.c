@@ -1,0 +1,141 @@
+/* init/util.c — messages on stderr, duration/boolean/integer parsing, the monotonic clock.
+ * Kept free of allocation so the supervising loop may use it. */
+#include "util.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+int usher_verbosity = 1;
+
+/* One line, one write(2): lines from usher and the workload do not interleave mid-line. */
+static void say(const char *level, const char *fmt, va_list ap)
+{
+	char line[1024];
+	int len = snprintf(line, sizeof line, "usher: %s", level);
+	if (len < 0)
+		return;
+	int more = vsnprintf(line + len, sizeof line - (size_t)len - 1, fmt, ap);
+	if (more < 0)
+		return;
+	len += more;
+	if (len > (int)sizeof line - 2)
+		len = (int)sizeof line - 2;
+	line[len++] = '\n';
+	int saved = errno;
+	ssize_t ignored = write(STDERR_FILENO, line, (size_t)len);
+	(void)ignored; /* nowhere left to report a failed write to stderr */
+	errno = saved;
+}
+
+void usher_err(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	say("", fmt, ap);
+	va_end(ap);
+}
+
+void usher_warn(const char *fmt, ...)
+{
+	if (usher_verbosity < 1)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	say("warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void usher_info(const char *fmt, ...)
+{
+	if (usher_verbosity < 2)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	say("", fmt, ap);
+	va_end(ap);
+}
+
+void usher_debug(const char *fmt, ...)
+{
+	if (usher_verbosity < 3)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	say("debug: ", fmt, ap);
+	va_end(ap);
+}
+
+int parse_duration_ms(const char *text, long *ms)
+{
+	static const struct {
+		const char *suffix;
+		double ms;
+	} units[] = {
+		{ "ms", 1 }, { "s", 1000 }, { "sec", 1000 }, { "m", 60000 }, { "min", 60000 },
+		{ "h", 3600000 }, { "", 1000 },
+	};
+	if (!text || !*text)
+		return -1;
+	for (const char *p = text; *p; p++)
+		if (!strchr("0123456789.abcdefghijklmnopqrstuvwxyz", *p))
+			return -1;
+	char *end;
+	errno = 0;
+	double value = strtod(text, &end);
+	if (errno || end == text || value < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+		if (strcmp(end, units[i].suffix) == 0) {
+			double total = value * units[i].ms;
+			if (total > 365.0 * 24 * 3600 * 1000)
+				return -1;
+			*ms = (long)(total + 0.5);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int parse_bool(const char *text, bool *value)
+{
+	static const char *yes[] = { "yes", "true", "on", "1" };
+	static const char *no[] = { "no", "false", "off", "0" };
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(text, yes[i]) == 0) {
+			*value = true;
+			return 0;
+		}
+		if (strcasecmp(text, no[i]) == 0) {
+			*value = false;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int parse_long(const char *text, long min, long max, long *value)
+{
+	char *end;
+	if (!text || !*text)
+		return -1;
+	errno = 0;
+	long parsed = strtol(text, &end, 10);
+	if (errno || *end || parsed < min || parsed > max)
+		return -1;
+	*value = parsed;
+	return 0;
+}
+
+long long now_ms(void)
+{
+	struct timespec ts;
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		return 0; /* CLOCK_MONOTONIC cannot fail on Linux; 0 keeps callers sane */
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

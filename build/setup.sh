@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# build/setup.sh — installs the Debian packages usher needs and builds libseccomp and libcap-ng
+# static against musl into _build/deps/prefix (cached by a stamp keyed by the source versions).
+#
+# Idempotent and quick when nothing is missing: one dpkg-query and one stamp comparison.
+# Safe from any cwd. Needs root (or sudo) only when something must be installed.
+# Environment: USHER_SETUP_JOBS (parallel make jobs, default: nproc).
+set -euo pipefail
+
+die() { printf 'usher build: %s\n' "$*" >&2; exit 1; }
+say() { printf 'usher build: %s\n' "$*"; }
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd) || die "setup: cannot find the project root from $0"
+deps="$top/_build/deps"
+prefix="$deps/prefix"
+jobs=${USHER_SETUP_JOBS:-$(nproc 2>/dev/null || echo 2)}
+
+# Bump when the way the static libraries are built changes: forces a rebuild.
+RECIPE=1
+# Flags for the musl build of the dependencies (and the same sections flags usher uses).
+DEPS_CFLAGS="-Os -ffunction-sections -fdata-sections"
+
+# Every Debian package the project uses: to build (release: musl; asan: clang+glibc), to make
+# the static dependencies from source (gperf, dpkg-dev for apt-get source/dpkg-source, make),
+# and for the tests and benchmarks (other inits to compare with, runc, hyperfine, strace, ip).
+PACKAGES=(
+	gcc make libc6-dev musl-tools musl-dev gperf meson ninja-build pkg-config dpkg-dev
+	libseccomp-dev libcap-ng-dev libjsmn-dev
+	clang libclang-rt-14-dev
+	python3 util-linux procps
+	tini dumb-init catatonit runc hyperfine strace iproute2
+)
+# The Debian source packages built static against musl, keyed to the installed -dev package so
+# the headers of the release build and the ASan build are the same version.
+SOURCES=(libseccomp:libseccomp-dev libcap-ng:libcap-ng-dev)
+
+as_root() {
+	if [ "$(id -u)" -eq 0 ]; then
+		"$@"
+	elif command -v sudo >/dev/null 2>&1; then
+		sudo "$@"
+	else
+		die "packages: '$*' needs root and sudo is not installed"
+	fi
+}
+
+apt_updated=0
+apt_update() {
+	[ "$apt_updated" -eq 0 ] || return 0
+	say "packages: apt-get update"
+	as_root apt-get update -q >/dev/null || die "packages: apt-get update failed (network or apt sources?)"
+	apt_updated=1
+}
+
+# --- 1. Debian packages -------------------------------------------------------------------
+missing_packages() {
+	local p st
+	for p in "${PACKAGES[@]}"; do
+		st=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
+		case "$st" in ii*) ;; *) printf '%s\n' "$p" ;; esac
+	done
+}
+
+install_packages() {
+	local missing
+	mapfile -t missing < <(missing_packages)
+	[ "${#missing[@]}" -gt 0 ] || return 0
+	say "packages: installing ${missing[*]}"
+	apt_update
+	DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q --no-install-recommends "${missing[@]}" \
+		|| die "packages: apt-get install ${missing[*]} failed"
+	mapfile -t missing < <(missing_packages)
+	[ "${#missing[@]}" -eq 0 ] || die "packages: still not installed after apt-get install: ${missing[*]}"
+}
+
+# --- 2. Static libseccomp and libcap-ng against musl -----------------------------------------
+# Sets src_ver[SRC] from the installed -dev package's source version, and key (the stamp).
+declare -A src_ver
+key=""
+source_key() {
+	local entry src bin ver
+	for entry in "${SOURCES[@]}"; do
+		src=${entry%%:*} bin=${entry#*:}
+		ver=$(dpkg-query -W -f='${source:Version}' "$bin" 2>/dev/null) \
+			|| die "deps: cannot read the version of $bin (is it installed?)"
+		[ -n "$ver" ] || die "deps: $bin has no source version"
+		src_ver[$src]=$ver
+		key+="$src=$ver "
+	done
+	key+="recipe=$RECIPE cflags=$DEPS_CFLAGS prefix=$prefix"
+}
+
+deps_ok() {
+	[ -f "$deps/stamp" ] && [ "$(cat "$deps/stamp")" = "$key" ] \
+		&& [ -f "$prefix/lib/libseccomp.a" ] && [ -f "$prefix/lib/libcap-ng.a" ] \
+		&& [ -f "$prefix/lib/pkgconfig/libseccomp.pc" ] && [ -f "$prefix/lib/pkgconfig/libcap-ng.pc" ] \
+		&& [ -e "$prefix/include/jsmn.h" ]
+}
+
+has_deb_src() {
+	grep -rqsE '^[[:space:]]*(deb-src[[:space:]]|Types:.*deb-src)' /etc/apt/sources.list /etc/apt/sources.list.d/
+}
+
+# apt-get source needs a deb-src entry: add one made from Debian's own deb822 file.
+ensure_deb_src() {
+	has_deb_src && return 0
+	local from=/etc/apt/sources.list.d/debian.sources to=/etc/apt/sources.list.d/usher-deb-src.sources
+	[ -f "$from" ] || die "deps: no deb-src entry and no $from to copy one from: add a deb-src line for Debian to apt's sources"
+	say "deps: adding $to (deb-src, needed by apt-get source)"
+	sed -E 's/^Types:.*/Types: deb-src/' "$from" | as_root tee "$to" >/dev/null \
+		|| die "deps: cannot write $to"
+	apt_updated=0
+	apt_update
+}
+
+# As root, apt drops to user _apt to download, which cannot write into a 0700 home or work tree.
+apt_src_opts=()
+[ "$(id -u)" -ne 0 ] || apt_src_opts=(-o APT::Sandbox::User=root)
+
+# fetch_source SRC — downloads (once) and unpacks SRC at src_ver[SRC]; sets tree.
+tree=""
+fetch_source() {
+	local src=$1 ver=${src_ver[$1]} dl="$deps/src" upver dsc
+	upver=${ver#*:} ; dsc="$dl/${src}_${upver}.dsc" tree="$dl/$src-$upver"
+	mkdir -p "$dl" || die "deps: cannot create $dl"
+	if [ ! -f "$dsc" ]; then
+		ensure_deb_src
+		say "deps: apt-get source $src=$ver"
+		if ! (cd "$dl" && apt-get source -q --download-only "${apt_src_opts[@]}" "$src=$ver" >/dev/null); then
+			# The lists may predate the deb-src entry or the version: refresh once and retry.
+			apt_updated=0
+			apt_update
+			(cd "$dl" && apt-get source -q --download-only "${apt_src_opts[@]}" "$src=$ver" >/dev/null) \
+				|| die "deps: apt-get source $src=$ver failed (deb-src entry? network?)"
+		fi
+		[ -f "$dsc" ] || die "deps: apt-get source did not leave $dsc"
+	fi
+	rm -rf "$tree" || die "deps: cannot remove the old $tree"
+	(cd "$dl" && dpkg-source -x "$dsc" "$tree" >"$deps/logs/$src-unpack.log" 2>&1) \
+		|| die "deps: dpkg-source -x $dsc failed (see $deps/logs/$src-unpack.log)"
+}
+
+# musl-gcc hides /usr/include; both libraries (and usher) need the kernel's linux/ and asm/ headers.
+kernel_headers() {
+	local kh="$deps/kernel-headers" multiarch
+	multiarch=$(gcc -print-multiarch) || die "deps: gcc -print-multiarch failed"
+	[ -d "/usr/include/$multiarch/asm" ] || die "deps: /usr/include/$multiarch/asm missing (package linux-libc-dev)"
+	[ -d /usr/include/linux ] || die "deps: /usr/include/linux missing (package linux-libc-dev)"
+	mkdir -p "$kh" || die "deps: cannot create $kh"
+	ln -sfn /usr/include/linux "$kh/linux"
+	ln -sfn /usr/include/asm-generic "$kh/asm-generic"
+	ln -sfn "/usr/include/$multiarch/asm" "$kh/asm"
+}
+
+# build_autotools TREE LOG CONFIGURE-ARGS... — configure/make/install one library into $prefix
+build_autotools() {
+	local tree=$1 log=$2 ; shift 2
+	(
+		cd "$tree"
+		export CC=musl-gcc CFLAGS="$DEPS_CFLAGS -idirafter $deps/kernel-headers"
+		./configure --prefix="$prefix" --enable-static --disable-shared "$@"
+	) >"$log" 2>&1 || die "deps: configure failed in $tree (see $log)"
+}
+
+build_deps() {
+	local log
+	say "deps: building libseccomp and libcap-ng static with musl ($key)"
+	kernel_headers
+	rm -rf "$prefix" "$deps/stamp" || die "deps: cannot clear $prefix"
+	mkdir -p "$prefix/include" "$prefix/lib" "$deps/logs" || die "deps: cannot create $prefix"
+
+	fetch_source libseccomp
+	log="$deps/logs/libseccomp.log"
+	say "deps: building libseccomp (log: $log)"
+	build_autotools "$tree" "$log"
+	{ make -C "$tree/src" -j"$jobs" && make -C "$tree/src" install \
+		&& make -C "$tree/include" install && make -C "$tree" install-pkgconfDATA; } >>"$log" 2>&1 \
+		|| die "deps: libseccomp make failed (see $log)"
+
+	fetch_source libcap-ng
+	log="$deps/logs/libcap-ng.log"
+	say "deps: building libcap-ng (log: $log)"
+	build_autotools "$tree" "$log" --without-python --without-python3
+	{ make -C "$tree/src" -j"$jobs" && make -C "$tree/src" install; } >>"$log" 2>&1 \
+		|| die "deps: libcap-ng make failed (see $log)"
+
+	[ -f /usr/include/jsmn.h ] || die "deps: /usr/include/jsmn.h missing (package libjsmn-dev)"
+	ln -sfn /usr/include/jsmn.h "$prefix/include/jsmn.h"
+
+	local f
+	for f in lib/libseccomp.a lib/libcap-ng.a lib/pkgconfig/libseccomp.pc lib/pkgconfig/libcap-ng.pc \
+		include/seccomp.h include/cap-ng.h; do
+		[ -f "$prefix/$f" ] || die "deps: $prefix/$f missing after the build"
+	done
+	printf '%s' "$key" >"$deps/stamp" || die "deps: cannot write $deps/stamp"
+	say "deps: done: $(stat -c '%n %s bytes' "$prefix/lib/libseccomp.a" "$prefix/lib/libcap-ng.a" | tr '\n' ' ')"
+}
+
+command -v dpkg-query >/dev/null 2>&1 || die "packages: dpkg-query not found: this script is for Debian (bookworm)"
+install_packages
+source_key
+if deps_ok; then
+	say "deps: up to date in $prefix ($key)"
+else
+	build_deps
+fi

@@ -85,8 +85,16 @@ configure() {
 	fi
 }
 
+# Engineers share one checkout: one build at a time per build dir.
+lock() {
+	mkdir -p "$top/_build" || die "$mode: cannot create $top/_build"
+	exec 9>"$top/_build/.lock-$mode" || die "$mode: cannot open $top/_build/.lock-$mode"
+	flock -n 9 || { say "$mode: waiting for another build/compile.sh $mode to finish"; flock 9; }
+}
+
 case "$mode" in
 release)
+	lock
 	musl_files
 	dir="$top/_build"
 	configure "$dir" --native-file "$deps/musl.ini" \
@@ -101,6 +109,7 @@ release)
 	;;
 asan)
 	command -v clang >/dev/null 2>&1 || die "asan: clang not found: run build/setup.sh"
+	lock
 	dir="$top/_build/asan"
 	# UBSan stops at the first report (-fno-sanitize-recover) so that tests see it as a failure.
 	CC=clang configure "$dir" --buildtype=debug \

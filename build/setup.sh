@@ -4,6 +4,8 @@
 #
 # Idempotent and quick when nothing is missing: one dpkg-query and one stamp comparison.
 # Safe from any cwd. Needs root (or sudo) only when something must be installed.
+#   build/setup.sh                 everything: release, ASan build, tests and benchmarks
+#   build/setup.sh --release-only  only what build/compile.sh release needs (e.g. a Docker builder)
 # Environment: USHER_SETUP_JOBS (parallel make jobs, default: nproc).
 set -euo pipefail
 
@@ -20,16 +22,25 @@ RECIPE=1
 # Flags for the musl build of the dependencies (and the same sections flags usher uses).
 DEPS_CFLAGS="-Os -ffunction-sections -fdata-sections"
 
-# Every Debian package the project uses: to build (release: musl; asan: clang+glibc), to make
-# the static dependencies from source (gperf, dpkg-dev for apt-get source/dpkg-source, make),
-# and for the tests and benchmarks (other inits to compare with, runc, hyperfine, strace, ip).
+# Every Debian package the project uses. The release build: musl, meson, and what makes the
+# static libraries from Debian's sources (gperf for libseccomp, dpkg-dev for apt-get source and
+# dpkg-source, make); the -dev packages give the source versions and jsmn.h.
 PACKAGES=(
 	gcc make libc6-dev musl-tools musl-dev gperf meson ninja-build pkg-config dpkg-dev
 	libseccomp-dev libcap-ng-dev libjsmn-dev
+)
+# The ASan/UBSan build (clang 14 and its sanitizer runtime), the tests (python3 runs tap-run.py,
+# unshare, ps) and the benchmarks (other inits to compare with, runc, hyperfine, strace, ip).
+FULL_PACKAGES=(
 	clang libclang-rt-14-dev
 	python3 util-linux procps
 	tini dumb-init catatonit runc hyperfine strace iproute2
 )
+case "${1:-}" in
+	"") PACKAGES+=("${FULL_PACKAGES[@]}") ;;
+	--release-only) ;;
+	*) die "usage: build/setup.sh [--release-only]" ;;
+esac
 # The Debian source packages built static against musl, keyed to the installed -dev package so
 # the headers of the release build and the ASan build are the same version.
 SOURCES=(libseccomp:libseccomp-dev libcap-ng:libcap-ng-dev)
@@ -197,6 +208,10 @@ build_deps() {
 }
 
 command -v dpkg-query >/dev/null 2>&1 || die "packages: dpkg-query not found: this script is for Debian (bookworm)"
+# Engineers share one checkout: one setup at a time (apt and the deps build would collide).
+mkdir -p "$deps" || die "setup: cannot create $deps"
+exec 9>"$deps/.lock" || die "setup: cannot open $deps/.lock"
+flock -n 9 || { say "setup: waiting for another build/setup.sh to finish"; flock 9; }
 install_packages
 source_key
 if deps_ok; then

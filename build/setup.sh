@@ -112,14 +112,24 @@ has_deb_src() {
 	grep -rqsE '^[[:space:]]*(deb-src[[:space:]]|Types:.*deb-src)' /etc/apt/sources.list /etc/apt/sources.list.d/
 }
 
-# apt-get source needs a deb-src entry: add one made from Debian's own deb822 file.
+# apt-get source needs a deb-src entry: add one made from Debian's own deb822 file (or from the
+# "deb" lines of a one-line-style sources.list).
 ensure_deb_src() {
 	has_deb_src && return 0
-	local from=/etc/apt/sources.list.d/debian.sources to=/etc/apt/sources.list.d/usher-deb-src.sources
-	[ -f "$from" ] || die "deps: no deb-src entry and no $from to copy one from: add a deb-src line for Debian to apt's sources"
-	say "deps: adding $to (deb-src, needed by apt-get source)"
-	sed -E 's/^Types:.*/Types: deb-src/' "$from" | as_root tee "$to" >/dev/null \
-		|| die "deps: cannot write $to"
+	local d=/etc/apt/sources.list.d to
+	if [ -f "$d/debian.sources" ]; then
+		to="$d/usher-deb-src.sources"
+		say "deps: adding $to (deb-src, needed by apt-get source)"
+		sed -E 's/^Types:.*/Types: deb-src/' "$d/debian.sources" | as_root tee "$to" >/dev/null \
+			|| die "deps: cannot write $to"
+	elif grep -qsE '^[[:space:]]*deb[[:space:]]' /etc/apt/sources.list; then
+		to="$d/usher-deb-src.list"
+		say "deps: adding $to (deb-src, needed by apt-get source)"
+		sed -nE 's/^[[:space:]]*deb[[:space:]]/deb-src /p' /etc/apt/sources.list | as_root tee "$to" >/dev/null \
+			|| die "deps: cannot write $to"
+	else
+		die "deps: no deb-src entry, and neither $d/debian.sources nor /etc/apt/sources.list to make one from: add a deb-src entry for Debian"
+	fi
 	apt_updated=0
 	apt_update
 }
@@ -142,7 +152,7 @@ fetch_source() {
 			apt_updated=0
 			apt_update
 			(cd "$dl" && apt-get source -q --download-only "${apt_src_opts[@]}" "$src=$ver" >/dev/null) \
-				|| die "deps: apt-get source $src=$ver failed (deb-src entry? network?)"
+				|| die "deps: apt-get source $src=$ver failed: the version must match the installed -dev package; if Debian has a newer one, 'apt-get install --only-upgrade libseccomp-dev libcap-ng-dev' and re-run (or: deb-src entry? network?)"
 		fi
 		[ -f "$dsc" ] || die "deps: apt-get source did not leave $dsc"
 	fi

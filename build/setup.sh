@@ -59,7 +59,7 @@ apt_updated=0
 apt_update() {
 	[ "$apt_updated" -eq 0 ] || return 0
 	say "packages: apt-get update"
-	as_root apt-get update -q >/dev/null || die "packages: apt-get update failed (network or apt sources?)"
+	as_root apt-get update -q -o DPkg::Lock::Timeout=300 >/dev/null || die "packages: apt-get update failed (network or apt sources?)"
 	apt_updated=1
 }
 
@@ -78,7 +78,7 @@ install_packages() {
 	[ "${#missing[@]}" -gt 0 ] || return 0
 	say "packages: installing ${missing[*]}"
 	apt_update
-	DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q --no-install-recommends "${missing[@]}" \
+	DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q -o DPkg::Lock::Timeout=300 --no-install-recommends "${missing[@]}" \
 		|| die "packages: apt-get install ${missing[*]} failed"
 	mapfile -t missing < <(missing_packages)
 	[ "${#missing[@]}" -eq 0 ] || die "packages: still not installed after apt-get install: ${missing[*]}"

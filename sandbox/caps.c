@@ -1,0 +1,357 @@
+/* sandbox/caps.c — --cap-keep/--cap-drop: names checked with libcap-ng, the final sets
+ * planned before the fork, applied around the uid switch in the child and read back. */
+#include "caps.h"
+
+#include "util.h"
+
+#include <cap-ng.h>
+#include <ctype.h>
+#include <errno.h>
+#include <linux/capability.h>
+#include <linux/securebits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* A set of capabilities as given: named ones, or ALL. */
+struct cap_list {
+	bool given;
+	bool all;
+	uint64_t mask;
+};
+
+static struct cap_list keep_list, drop_list;
+
+/* The plan from caps_plan(), applied in the child. */
+static struct cap_plan {
+	bool active;
+	bool to_non_root;
+	int last_cap;          /* highest capability the running kernel knows */
+	uint64_t final;        /* bounding = permitted = effective = inheritable */
+	uint64_t ambient;      /* final for a non-root workload, else 0 */
+	unsigned securebits;   /* bits to add; 0 for none */
+} plan;
+
+/* Securebits for a non-root workload: uid 0 gets no capabilities at execve (NOROOT), so
+ * a kept CAP_SETUID cannot lead back to root's full bounding set, and neither that nor the
+ * setuid fix-up (capabilities cleared when leaving uid 0) can be switched off again. */
+static const unsigned non_root_securebits =
+	SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP_LOCKED;
+
+static uint64_t bit(int cap)
+{
+	return 1ULL << cap;
+}
+
+/* --- option setters ------------------------------------------------------------------- */
+
+/* "NET_BIND_SERVICE", "cap_net_bind_service" or "ALL", as Docker's --cap-add takes them. */
+static int parse_cap_name(const char *word, int *cap)
+{
+	const char *name = strncasecmp(word, "CAP_", 4) == 0 ? word + 4 : word;
+	*cap = capng_name_to_capability(name);
+	return *cap >= 0 && *cap < 64 ? 0 : -1;
+}
+
+/* Comma- or space-separated names; repeatable (adds); an empty value resets the list. */
+static int add_to_list(struct cap_list *list, const char *value, const char *where)
+{
+	if (!*value) {
+		*list = (struct cap_list){ 0 };
+		return 0;
+	}
+	char copy[1024];
+	if (strlen(value) >= sizeof copy) {
+		usher_err("%s: list of capabilities too long", where);
+		return -1;
+	}
+	strcpy(copy, value);
+	struct cap_list added = *list;
+	char *save = NULL;
+	for (char *word = strtok_r(copy, ", \t", &save); word; word = strtok_r(NULL, ", \t", &save)) {
+		int cap;
+		if (strcasecmp(word, "ALL") == 0) {
+			added.all = true;
+		} else if (parse_cap_name(word, &cap) == 0) {
+			added.mask |= bit(cap);
+		} else {
+			usher_err("%s: unknown capability '%s'", where, word);
+			return -1;
+		}
+	}
+	added.given = true;
+	*list = added;
+	return 0;
+}
+
+int caps_set_keep(const char *value, const char *where)
+{
+	return add_to_list(&keep_list, value, where);
+}
+
+int caps_set_drop(const char *value, const char *where)
+{
+	return add_to_list(&drop_list, value, where);
+}
+
+bool caps_requested(void)
+{
+	return keep_list.given || drop_list.given;
+}
+
+/* --- reading the kernel's view -------------------------------------------------------- */
+
+struct cap_sets {
+	uint64_t inheritable, permitted, effective, bounding, ambient;
+	int last_cap;
+};
+
+static int read_cap_sets(struct cap_sets *sets)
+{
+	struct __user_cap_header_struct header = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+	if (syscall(SYS_capget, &header, data) != 0) {
+		usher_err("capget: %s", strerror(errno));
+		return -1;
+	}
+	sets->inheritable = data[0].inheritable | (uint64_t)data[1].inheritable << 32;
+	sets->permitted = data[0].permitted | (uint64_t)data[1].permitted << 32;
+	sets->effective = data[0].effective | (uint64_t)data[1].effective << 32;
+	sets->bounding = sets->ambient = 0;
+	/* PR_CAPBSET_READ says EINVAL past the last capability the kernel knows. */
+	int cap;
+	for (cap = 0; cap < 64; cap++) {
+		int in_bounding = prctl(PR_CAPBSET_READ, (unsigned long)cap, 0L, 0L, 0L);
+		if (in_bounding < 0 && errno == EINVAL)
+			break;
+		if (in_bounding < 0) {
+			usher_err("reading the bounding set: %s", strerror(errno));
+			return -1;
+		}
+		int in_ambient = prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, (unsigned long)cap, 0L, 0L);
+		if (in_ambient < 0) {
+			usher_err("reading the ambient set: %s", strerror(errno));
+			return -1;
+		}
+		sets->bounding |= in_bounding ? bit(cap) : 0;
+		sets->ambient |= in_ambient ? bit(cap) : 0;
+	}
+	sets->last_cap = cap - 1;
+	return 0;
+}
+
+/* "CHOWN,NET_BIND_SERVICE" or "none" into buf. */
+static void cap_names(uint64_t mask, char *buf, size_t size)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (int cap = 0; cap < 64 && used < size; cap++) {
+		if (!(mask & bit(cap)))
+			continue;
+		const char *name = capng_capability_to_name((unsigned)cap);
+		int len = name ? snprintf(buf + used, size - used, "%s", used ? "," : "")
+			       : snprintf(buf + used, size - used, "%s%d", used ? "," : "", cap);
+		if (len < 0)
+			return;
+		used += (size_t)len;
+		for (; name && *name && used + 1 < size; name++)
+			buf[used++] = (char)toupper((unsigned char)*name);
+		if (used < size)
+			buf[used] = '\0';
+	}
+	if (!used)
+		snprintf(buf, size, "none");
+}
+
+/* --- before the fork ------------------------------------------------------------------ */
+
+int caps_plan(bool to_non_root, uint64_t *workload_caps)
+{
+	struct cap_sets now;
+	if (read_cap_sets(&now) != 0)
+		return -1;
+	plan = (struct cap_plan){ .to_non_root = to_non_root, .last_cap = now.last_cap };
+	*workload_caps = now.bounding;
+	if (!caps_requested() && !to_non_root)
+		return 0; /* root workload, nothing asked: it gets what usher has */
+
+	uint64_t named_both = keep_list.mask & drop_list.mask;
+	if (named_both) {
+		char names[512];
+		cap_names(named_both, names, sizeof names);
+		usher_err("capabilities: %s both kept and dropped", names);
+		return -1;
+	}
+	/* What usher can hand on: the workload's sets can only shrink from its own. */
+	uint64_t available = now.permitted & now.bounding;
+	uint64_t final;
+	if (keep_list.given)
+		final = keep_list.all ? available & ~drop_list.mask : keep_list.mask;
+	else if (drop_list.given)
+		final = drop_list.all ? 0 : available & ~drop_list.mask;
+	else
+		final = 0; /* --user to a non-root uid, no capability asked for */
+
+	uint64_t known = now.last_cap >= 63 ? ~0ULL : bit(now.last_cap + 1) - 1;
+	if (final & ~known) {
+		char names[512];
+		cap_names(final & ~known, names, sizeof names);
+		usher_err("capabilities: %s unknown to this kernel", names);
+		return -1;
+	}
+	uint64_t unavailable = final & ~available;
+	if (unavailable) {
+		char names[512];
+		cap_names(unavailable, names, sizeof names);
+		bool several = (unavailable & (unavailable - 1)) != 0;
+		usher_err("capabilities: cannot keep %s: usher itself does not have %s", names,
+			  several ? "them" : "it");
+		return -1;
+	}
+	plan.active = true;
+	plan.final = final;
+	plan.ambient = to_non_root ? final : 0;
+	plan.securebits = to_non_root ? non_root_securebits : 0;
+	*workload_caps = final;
+	return 0;
+}
+
+bool caps_active(void)
+{
+	return plan.active;
+}
+
+/* --- in the child --------------------------------------------------------------------- */
+
+int caps_before_id_switch(void)
+{
+	if (!plan.active)
+		return 0;
+	struct cap_sets now;
+	if (read_cap_sets(&now) != 0)
+		return -1;
+	/* Only what is there is dropped: a runtime may have narrowed the set already, and
+	 * then usher needs no CAP_SETPCAP for it. */
+	for (int cap = 0; cap <= plan.last_cap; cap++) {
+		if ((now.bounding & bit(cap)) && !(plan.final & bit(cap)) &&
+		    prctl(PR_CAPBSET_DROP, (unsigned long)cap, 0L, 0L, 0L) != 0) {
+			usher_err("dropping capability %d from the bounding set: %s%s", cap,
+				  strerror(errno),
+				  errno == EPERM ? " (usher lacks CAP_SETPCAP)" : "");
+			return -1;
+		}
+	}
+	if (plan.securebits) {
+		if (!(now.effective & bit(CAP_SETPCAP))) {
+			/* Hardening beyond what was asked; the drop itself is complete without it. */
+			usher_debug("securebits left alone: usher lacks CAP_SETPCAP");
+			plan.securebits = 0;
+		} else {
+			int bits = prctl(PR_GET_SECUREBITS, 0L, 0L, 0L, 0L);
+			if (bits < 0 || prctl(PR_SET_SECUREBITS, (unsigned long)bits | plan.securebits,
+					      0L, 0L, 0L) != 0) {
+				usher_err("setting securebits: %s", strerror(errno));
+				return -1;
+			}
+		}
+	}
+	/* Without keep-caps, leaving uid 0 empties the permitted set the workload keeps from. */
+	if (plan.to_non_root && plan.final && prctl(PR_SET_KEEPCAPS, 1L, 0L, 0L, 0L) != 0) {
+		usher_err("PR_SET_KEEPCAPS: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int caps_after_id_switch(void)
+{
+	if (!plan.active)
+		return 0;
+	if (plan.to_non_root && plan.final && prctl(PR_SET_KEEPCAPS, 0L, 0L, 0L, 0L) != 0) {
+		usher_err("PR_SET_KEEPCAPS: %s", strerror(errno));
+		return -1;
+	}
+	/* libcap-ng's state is per thread and was filled by whoever ran first: start afresh,
+	 * aimed at this process. */
+	capng_clear(CAPNG_SELECT_BOTH);
+	capng_setpid((int)getpid());
+	for (int cap = 0; cap <= plan.last_cap; cap++) {
+		if ((plan.final & bit(cap)) &&
+		    capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_INHERITABLE,
+				 (unsigned)cap) != 0) {
+			usher_err("capability %d: libcap-ng refused it", cap);
+			return -1;
+		}
+	}
+	if (capng_apply(CAPNG_SELECT_CAPS) != 0) {
+		usher_err("setting the permitted/effective/inheritable sets: %s", strerror(errno));
+		return -1;
+	}
+	/* Ambient is what carries a kept capability across execve for a non-root uid; it needs
+	 * the capability in both permitted and inheritable, set just above. */
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0L, 0L, 0L) != 0) {
+		usher_err("clearing the ambient set: %s", strerror(errno));
+		return -1;
+	}
+	for (int cap = 0; cap <= plan.last_cap; cap++) {
+		if ((plan.ambient & bit(cap)) &&
+		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, (unsigned long)cap, 0L, 0L) != 0) {
+			usher_err("raising capability %d in the ambient set: %s", cap, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int expect_set(const char *set_name, uint64_t have, uint64_t want)
+{
+	if (have == want)
+		return 0;
+	char extra[512], missing[512];
+	cap_names(have & ~want, extra, sizeof extra);
+	cap_names(want & ~have, missing, sizeof missing);
+	usher_err("%s set is 0x%llx, not 0x%llx (extra: %s; missing: %s)", set_name,
+		  (unsigned long long)have, (unsigned long long)want, extra, missing);
+	return -1;
+}
+
+int caps_verify(void)
+{
+	if (!plan.active)
+		return 0;
+	struct cap_sets now;
+	if (read_cap_sets(&now) != 0)
+		return -1;
+	if (expect_set("bounding", now.bounding, plan.final) != 0 ||
+	    expect_set("permitted", now.permitted, plan.final) != 0 ||
+	    expect_set("effective", now.effective, plan.final) != 0 ||
+	    expect_set("inheritable", now.inheritable, plan.final) != 0 ||
+	    expect_set("ambient", now.ambient, plan.ambient) != 0)
+		return -1;
+	int bits = prctl(PR_GET_SECUREBITS, 0L, 0L, 0L, 0L);
+	if (bits < 0 || ((unsigned)bits & plan.securebits) != plan.securebits) {
+		usher_err("securebits are 0x%x, missing 0x%x", (unsigned)bits, plan.securebits);
+		return -1;
+	}
+	return 0;
+}
+
+void caps_describe(char *buf, size_t size)
+{
+	struct cap_sets now;
+	char names[512];
+	if (read_cap_sets(&now) != 0) {
+		snprintf(buf, size, "unreadable");
+		return;
+	}
+	cap_names(now.bounding, names, sizeof names);
+	snprintf(buf, size, "inh=0x%llx prm=0x%llx eff=0x%llx bnd=0x%llx amb=0x%llx (%s) securebits=0x%x",
+		 (unsigned long long)now.inheritable, (unsigned long long)now.permitted,
+		 (unsigned long long)now.effective, (unsigned long long)now.bounding,
+		 (unsigned long long)now.ambient, names,
+		 (unsigned)prctl(PR_GET_SECUREBITS, 0L, 0L, 0L, 0L));
+}

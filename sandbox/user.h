@@ -1,0 +1,44 @@
+/* sandbox/user.h — who the workload runs as: --user/--group/--groups, resolved against the
+ * image's own /etc/passwd and /etc/group before the fork, applied in the child. */
+#ifndef USHER_SANDBOX_USER_H
+#define USHER_SANDBOX_USER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* The resolved identity: filled by user_resolve(), read by caps.c and sandbox.c. */
+struct sandbox_ids {
+	bool switch_uid;   /* --user given: setresuid(uid) */
+	bool switch_gid;   /* --user or --group given: setresgid(gid) */
+	bool set_groups;   /* any of the above or --groups: setgroups(groups) */
+	uid_t uid;
+	gid_t gid;
+	gid_t *groups;     /* supplementary groups, no duplicates */
+	size_t ngroups;
+	const char *home;  /* HOME for the workload; NULL without --user */
+};
+
+/* Option setters (see sandbox_options[] in sandbox.c). */
+int user_set_user(const char *value, const char *where);
+int user_set_group(const char *value, const char *where);
+int user_add_groups(const char *value, const char *where);
+int user_set_init_groups(const char *value, const char *where);
+
+/* True when any of --user, --group, --groups was given. */
+bool user_requested(void);
+
+/* Resolves the options against passwd_path and group_path ("/etc/passwd", "/etc/group";
+ * tests pass their own). Returns 0, or -1 after printing why. */
+int user_resolve(const char *passwd_path, const char *group_path, struct sandbox_ids *ids);
+
+/* In the child: setgroups, setresgid, setresuid, in that order, each checked. */
+int user_apply(const struct sandbox_ids *ids);
+
+/* In the child, after every step: reads the ids back; -1 after printing on a mismatch. */
+int user_verify(const struct sandbox_ids *ids);
+
+/* "uid=1000 gid=1000 groups=1000,27" into buf, for -v. */
+void user_describe(char *buf, size_t size);
+
+#endif

@@ -167,10 +167,10 @@ kernel_headers() {
 	multiarch=$(gcc -print-multiarch) || die "deps: gcc -print-multiarch failed"
 	[ -d "/usr/include/$multiarch/asm" ] || die "deps: /usr/include/$multiarch/asm missing (package linux-libc-dev)"
 	[ -d /usr/include/linux ] || die "deps: /usr/include/linux missing (package linux-libc-dev)"
+	[ -d /usr/include/asm-generic ] || die "deps: /usr/include/asm-generic missing (package linux-libc-dev)"
 	mkdir -p "$kh" || die "deps: cannot create $kh"
-	ln -sfn /usr/include/linux "$kh/linux"
-	ln -sfn /usr/include/asm-generic "$kh/asm-generic"
-	ln -sfn "/usr/include/$multiarch/asm" "$kh/asm"
+	{ ln -sfn /usr/include/linux "$kh/linux" && ln -sfn /usr/include/asm-generic "$kh/asm-generic" \
+		&& ln -sfn "/usr/include/$multiarch/asm" "$kh/asm"; } || die "deps: cannot make the symlinks in $kh"
 }
 
 # build_autotools TREE LOG CONFIGURE-ARGS... — configure/make/install one library into $prefix
@@ -206,7 +206,7 @@ build_deps() {
 		|| die "deps: libcap-ng make failed (see $log)"
 
 	[ -f /usr/include/jsmn.h ] || die "deps: /usr/include/jsmn.h missing (package libjsmn-dev)"
-	ln -sfn /usr/include/jsmn.h "$prefix/include/jsmn.h"
+	ln -sfn /usr/include/jsmn.h "$prefix/include/jsmn.h" || die "deps: cannot link jsmn.h into $prefix/include"
 
 	local f
 	for f in lib/libseccomp.a lib/libcap-ng.a lib/pkgconfig/libseccomp.pc lib/pkgconfig/libcap-ng.pc \

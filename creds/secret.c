@@ -1,0 +1,180 @@
+/* creds/secret.c — the registry of secret values, and masking them in helper output.
+ * Every value loaded from a file and every captured helper output is kept here, wiped at exit. */
+#include "internal.h"
+#include "login.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct secret {
+	char *value;
+	size_t len;
+};
+
+static struct secret *secrets;
+static size_t secret_count, secret_capacity;
+
+void secret_free(void *buffer, size_t len)
+{
+	if (!buffer)
+		return;
+	explicit_bzero(buffer, len);
+	free(buffer);
+}
+
+bool secret_is_registered(const char *value, size_t len)
+{
+	for (size_t i = 0; i < secret_count; i++)
+		if (secrets[i].len == len && memcmp(secrets[i].value, value, len) == 0)
+			return true;
+	return false;
+}
+
+static void remember(const char *value, size_t len)
+{
+	if (len < SECRET_MIN_LEN || secret_is_registered(value, len))
+		return;
+	if (secret_count == secret_capacity) {
+		size_t capacity = secret_capacity ? secret_capacity * 2 : 16;
+		struct secret *grown = realloc(secrets, capacity * sizeof *grown);
+		if (!grown) {
+			/* Fail closed: a secret we cannot remember could be printed later. */
+			usher_err("secrets: out of memory");
+			_exit(EXIT_USHER_FAILED);
+		}
+		secrets = grown;
+		secret_capacity = capacity;
+	}
+	char *copy = malloc(len + 1);
+	if (!copy) {
+		usher_err("secrets: out of memory");
+		_exit(EXIT_USHER_FAILED);
+	}
+	memcpy(copy, value, len);
+	copy[len] = '\0';
+	secrets[secret_count++] = (struct secret){ copy, len };
+}
+
+/* Output is masked line by line, so a multi-line value (a PEM key) is also remembered line
+ * by line, without its line ends. */
+void secret_register(const char *value)
+{
+	if (!value || !*value)
+		return;
+	size_t len = strlen(value);
+	while (len > 0 && (value[len - 1] == '\n' || value[len - 1] == '\r'))
+		len--;
+	remember(value, len);
+	if (!memchr(value, '\n', len))
+		return;
+	const char *line = value, *end = value + len;
+	while (line < end) {
+		const char *newline = memchr(line, '\n', (size_t)(end - line));
+		size_t line_len = newline ? (size_t)(newline - line) : (size_t)(end - line);
+		size_t trimmed = line_len;
+		if (trimmed > 0 && line[trimmed - 1] == '\r')
+			trimmed--;
+		remember(line, trimmed);
+		line += line_len + 1;
+	}
+}
+
+/* covered[i] is set for every byte of text inside an occurrence of a secret. */
+static void mark_secrets(const char *text, size_t len, unsigned char *covered)
+{
+	for (size_t i = 0; i < secret_count; i++) {
+		const struct secret *s = &secrets[i];
+		const char *from = text;
+		size_t left = len;
+		const char *hit;
+		while (left >= s->len && (hit = memmem(from, left, s->value, s->len))) {
+			memset(covered + (hit - text), 1, s->len);
+			from = hit + 1;
+			left = len - (size_t)(from - text);
+		}
+	}
+}
+
+void secret_print_masked(const char *prefix, const char *line, size_t len)
+{
+	const char *lead = "usher: ";
+	size_t prefix_len = prefix ? strlen(prefix) : 0;
+	/* Worst case every byte is its own "***". */
+	size_t size = strlen(lead) + prefix_len + 2 + len * 3 + 2;
+	unsigned char *covered = calloc(len + 1, 1);
+	char *out = malloc(size);
+	if (!covered || !out) {
+		free(covered);
+		free(out);
+		usher_err("%s: (a line of output dropped: out of memory)", prefix ? prefix : "login");
+		return;
+	}
+	mark_secrets(line, len, covered);
+	size_t n = 0;
+	memcpy(out + n, lead, strlen(lead));
+	n += strlen(lead);
+	if (prefix_len) {
+		memcpy(out + n, prefix, prefix_len);
+		n += prefix_len;
+		out[n++] = ':';
+		out[n++] = ' ';
+	}
+	for (size_t i = 0; i < len; i++) {
+		if (!covered[i]) {
+			out[n++] = line[i];
+		} else if (i == 0 || !covered[i - 1]) {
+			memcpy(out + n, "***", 3);
+			n += 3;
+		}
+	}
+	out[n++] = '\n';
+	/* One write per line, like usher_err, so lines do not interleave. */
+	for (size_t done = 0; done < n;) {
+		ssize_t wrote = write(STDERR_FILENO, out + done, n - done);
+		if (wrote <= 0)
+			break; /* nowhere left to report a failed write to stderr */
+		done += (size_t)wrote;
+	}
+	secret_free(out, size);
+	free(covered);
+}
+
+size_t secret_safe_cut(const char *text, size_t len)
+{
+	size_t cut = len;
+	/* An unfinished secret at the end must wait for the rest of it. */
+	for (size_t i = 0; i < secret_count; i++) {
+		const struct secret *s = &secrets[i];
+		size_t longest = s->len - 1 < len ? s->len - 1 : len;
+		for (size_t k = longest; k > 0; k--) {
+			if (memcmp(text + len - k, s->value, k) == 0) {
+				if (len - k < cut)
+					cut = len - k;
+				break;
+			}
+		}
+	}
+	if (cut == 0 || cut == len)
+		return cut;
+	/* Never cut through a secret that is complete in text: its tail, carried over alone,
+	 * would no longer match and would be printed. */
+	unsigned char *covered = calloc(len, 1);
+	if (!covered)
+		return 0;
+	mark_secrets(text, len, covered);
+	while (cut > 0 && covered[cut - 1] && covered[cut])
+		cut--;
+	free(covered);
+	return cut;
+}
+
+void secret_wipe_all(void)
+{
+	for (size_t i = 0; i < secret_count; i++)
+		secret_free(secrets[i].value, secrets[i].len + 1);
+	free(secrets);
+	secrets = NULL;
+	secret_count = secret_capacity = 0;
+}

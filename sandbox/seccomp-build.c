@@ -1,0 +1,327 @@
+/* sandbox/seccomp-build.c — compiles a parsed profile to BPF: includes/excludes resolved as
+ * Docker does, rules added as runc does, libseccomp's binary tree, then an ENOSYS stub in front. */
+#include "seccomp-internal.h"
+#include "util.h"
+
+#include <errno.h>
+#include <linux/audit.h>
+#include <linux/seccomp.h>
+#include <seccomp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+/* x32 syscalls arrive with AUDIT_ARCH_X86_64 and this bit set in the number. */
+#define X32_SYSCALL_BIT 0x40000000u
+/* The most arches one filter holds: native plus compat ones (x86_64 + x86 + x32...). */
+#define MAX_ARCHES 8
+
+/* Docker names arches in includes/excludes the Go way; only the native one is compared. */
+static const struct {
+	uint32_t arch;
+	const char *go_name;
+} go_arch_names[] = {
+	{ SCMP_ARCH_X86, "x86" }, { SCMP_ARCH_X86_64, "amd64" }, { SCMP_ARCH_X32, "x32" },
+	{ SCMP_ARCH_ARM, "arm" }, { SCMP_ARCH_AARCH64, "arm64" }, { SCMP_ARCH_MIPS, "mips" },
+	{ SCMP_ARCH_MIPS64, "mips64" }, { SCMP_ARCH_MIPS64N32, "mips64n32" },
+	{ SCMP_ARCH_MIPSEL, "mipsel" }, { SCMP_ARCH_MIPSEL64, "mipsel64" },
+	{ SCMP_ARCH_MIPSEL64N32, "mipsel64n32" }, { SCMP_ARCH_PPC, "ppc" },
+	{ SCMP_ARCH_PPC64, "ppc64" }, { SCMP_ARCH_PPC64LE, "ppc64le" }, { SCMP_ARCH_S390, "s390" },
+	{ SCMP_ARCH_S390X, "s390x" }, { SCMP_ARCH_RISCV64, "riscv64" },
+};
+
+static const char *native_go_name(void)
+{
+	uint32_t native = seccomp_arch_native();
+	for (size_t k = 0; k < sizeof go_arch_names / sizeof go_arch_names[0]; k++)
+		if (go_arch_names[k].arch == native)
+			return go_arch_names[k].go_name;
+	return "unknown";
+}
+
+static bool names_native_arch(const struct sbx_condition *cond)
+{
+	const char *native = native_go_name();
+	for (size_t k = 0; k < cond->arch_count; k++)
+		if (strcmp(cond->arches[k], native) == 0)
+			return true;
+	return false;
+}
+
+/* Docker's resolution (moby seccomp_linux.go): excluded when the native arch is listed, when
+ * ANY listed cap is kept, or the kernel is at least minKernel; included only when the native
+ * arch is listed, ALL listed caps are kept and the kernel is at least minKernel. */
+static bool rule_applies(const struct sbx_rule *rule, const struct sbx_build_options *options)
+{
+	const struct sbx_condition *ex = &rule->excludes, *in = &rule->includes;
+	if (ex->arch_count > 0 && names_native_arch(ex))
+		return false;
+	if ((ex->caps & options->caps) != 0)
+		return false;
+	if (ex->has_min_kernel && options->kernel >= ex->min_kernel)
+		return false;
+	if (in->arch_count > 0 && !names_native_arch(in))
+		return false;
+	if ((in->caps & options->caps) != in->caps)
+		return false;
+	if (in->has_min_kernel && options->kernel < in->min_kernel)
+		return false;
+	return true;
+}
+
+struct build {
+	scmp_filter_ctx ctx;
+	const char *origin;
+	uint32_t arches[MAX_ARCHES];
+	int max_nr[MAX_ARCHES]; /* highest syscall number the applied rules name, per arch */
+	size_t arch_count;
+	size_t rules_added;
+};
+
+static int add_arches(struct build *b, const struct sbx_profile *profile, const struct sbx_build_options *options)
+{
+	const uint32_t *extra = options->arches_override ? options->arches : profile->arches;
+	size_t extra_count = options->arches_override ? options->arch_count : profile->arch_count;
+	b->arches[b->arch_count++] = seccomp_arch_native();
+	for (size_t k = 0; k < extra_count; k++) {
+		bool known = false;
+		for (size_t a = 0; a < b->arch_count; a++)
+			known |= b->arches[a] == extra[k];
+		if (known)
+			continue;
+		if (b->arch_count == MAX_ARCHES) {
+			usher_err("%s: more than %d architectures", b->origin, MAX_ARCHES);
+			return -1;
+		}
+		int rc = seccomp_arch_add(b->ctx, extra[k]);
+		if (rc < 0) {
+			usher_err("%s: adding architecture %#x: %s", b->origin, extra[k], strerror(-rc));
+			return -1;
+		}
+		b->arches[b->arch_count++] = extra[k];
+	}
+	for (size_t a = 0; a < b->arch_count; a++)
+		b->max_nr[a] = -1;
+	return 0;
+}
+
+/* False for a name no arch of the filter has; keeps max_nr for the ENOSYS stub. */
+static bool note_syscall(struct build *b, const char *name)
+{
+	bool known = false;
+	for (size_t a = 0; a < b->arch_count; a++) {
+		int nr = seccomp_syscall_resolve_name_arch(b->arches[a], name);
+		if (nr < 0)
+			continue;
+		known = true;
+		if (nr > b->max_nr[a])
+			b->max_nr[a] = nr;
+	}
+	return known;
+}
+
+static int add_one(struct build *b, uint32_t action, const char *name, unsigned count,
+                   const struct scmp_arg_cmp *conditions)
+{
+	/* The native number, or libseccomp's pseudo number for a name only compat arches have. */
+	int nr = seccomp_syscall_resolve_name(name);
+	int rc = seccomp_rule_add_array(b->ctx, action, nr, count, conditions);
+	if (rc < 0) {
+		usher_err("%s: rule for \"%s\": %s", b->origin, name, strerror(-rc));
+		return -1;
+	}
+	b->rules_added++;
+	return 0;
+}
+
+/* Several conditions on one argument are ORed, each its own rule, as runc does (libseccomp
+ * allows one comparison per argument per rule); otherwise all conditions form one rule. */
+static int add_rule(struct build *b, const struct sbx_rule *rule, uint32_t action, const char *name)
+{
+	struct scmp_arg_cmp conditions[rule->arg_count + 1];
+	unsigned per_index[6] = { 0 };
+	bool repeated = false;
+	for (size_t k = 0; k < rule->arg_count; k++) {
+		const struct sbx_arg *arg = &rule->args[k];
+		conditions[k] = (struct scmp_arg_cmp){ .arg = arg->index, .op = (enum scmp_compare)arg->op,
+		                                       .datum_a = arg->value, .datum_b = arg->value_two };
+		repeated |= ++per_index[arg->index] > 1;
+	}
+	if (!repeated)
+		return add_one(b, action, name, (unsigned)rule->arg_count, conditions);
+	for (size_t k = 0; k < rule->arg_count; k++)
+		if (add_one(b, action, name, 1, &conditions[k]) < 0)
+			return -1;
+	return 0;
+}
+
+static int add_rules(struct build *b, const struct sbx_profile *profile, const struct sbx_build_options *options,
+                     uint32_t default_action)
+{
+	for (size_t r = 0; r < profile->rule_count; r++) {
+		const struct sbx_rule *rule = &profile->rules[r];
+		if (!rule_applies(rule, options))
+			continue;
+		for (size_t n = 0; n < rule->name_count; n++) {
+			const char *name = rule->names[n];
+			if (!note_syscall(b, name)) {
+				usher_info("%s: \"%s\" is not a syscall on %s, skipped", b->origin, name, native_go_name());
+				continue;
+			}
+			/* libseccomp refuses a rule whose action is the default one; it changes nothing. */
+			if (rule->action == default_action)
+				continue;
+			if (add_rule(b, rule, rule->action, name) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static int export_bpf(struct build *b, struct sock_filter **insns, size_t *len)
+{
+	int fd = memfd_create("usher-seccomp", MFD_CLOEXEC);
+	if (fd < 0) {
+		usher_err("%s: memfd_create: %s", b->origin, strerror(errno));
+		return -1;
+	}
+	int rc = seccomp_export_bpf(b->ctx, fd);
+	off_t size = rc < 0 ? -1 : lseek(fd, 0, SEEK_CUR);
+	if (rc < 0 || size <= 0 || size % (off_t)sizeof **insns != 0) {
+		usher_err("%s: exporting the filter: %s", b->origin, rc < 0 ? strerror(-rc) : "odd size");
+		close(fd);
+		return -1;
+	}
+	*insns = malloc((size_t)size);
+	ssize_t got = *insns ? pread(fd, *insns, (size_t)size, 0) : -1;
+	int saved = errno;
+	close(fd);
+	if (got != size) {
+		usher_err("%s: reading the exported filter: %s", b->origin, got < 0 ? strerror(saved) : "short read");
+		free(*insns);
+		*insns = NULL;
+		return -1;
+	}
+	*len = (size_t)size / sizeof **insns;
+	return 0;
+}
+
+/* runc's idea (patchbpf): syscalls numbered above every syscall the profile names are newer
+ * than the profile, so they say ENOSYS and libc falls back to an older call, instead of the
+ * default errno. The stub goes in front; libseccomp's program reloads what it needs. */
+static size_t write_stub(const struct build *b, struct sock_filter *stub)
+{
+	size_t n = 0;
+	stub[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
+	for (size_t a = 0; a < b->arch_count; a++) {
+		/* x32 shares x86_64's audit arch: its numbers are told apart by X32_SYSCALL_BIT. */
+		if (b->max_nr[a] < 0 || b->arches[a] == SCMP_ARCH_X32)
+			continue;
+		bool x86_64 = b->arches[a] == SCMP_ARCH_X86_64;
+		unsigned char block = x86_64 ? 5 : 4;
+		stub[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, b->arches[a], 0, block - 1);
+		stub[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+		if (x86_64)
+			stub[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, X32_SYSCALL_BIT, 0xff, 0);
+		stub[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, (unsigned)b->max_nr[a], 0, 0xff);
+		stub[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS);
+	}
+	/* 0xff marks "to the end of the stub": now that its length is known, point them there. */
+	for (size_t k = 0; k < n; k++) {
+		if (BPF_CLASS(stub[k].code) != BPF_JMP)
+			continue;
+		if (stub[k].jt == 0xff)
+			stub[k].jt = (unsigned char)(n - k - 1);
+		if (stub[k].jf == 0xff)
+			stub[k].jf = (unsigned char)(n - k - 1);
+	}
+	return n;
+}
+
+static bool needs_enosys_stub(uint32_t default_action)
+{
+	/* With ALLOW or LOG as default nothing is refused, so there is nothing to fall back from. */
+	return default_action != SCMP_ACT_ALLOW && default_action != SCMP_ACT_LOG;
+}
+
+static int finish(struct build *b, uint32_t default_action, unsigned load_flags, struct sbx_bpf *bpf)
+{
+	struct sock_filter *program = NULL;
+	size_t program_len = 0;
+	if (export_bpf(b, &program, &program_len) < 0)
+		return -1;
+	struct sock_filter stub[1 + 5 * MAX_ARCHES];
+	size_t stub_len = needs_enosys_stub(default_action) ? write_stub(b, stub) : 0;
+	if (stub_len == 1)
+		stub_len = 0; /* no arch had a known syscall: no stub */
+	size_t total = stub_len + program_len;
+	if (total > BPF_MAXINSNS) {
+		usher_err("%s: the filter has %zu instructions; the kernel takes at most %d", b->origin, total, BPF_MAXINSNS);
+		free(program);
+		return -1;
+	}
+	bpf->insns = malloc(total * sizeof *bpf->insns);
+	if (!bpf->insns) {
+		usher_err("%s: out of memory", b->origin);
+		free(program);
+		return -1;
+	}
+	memcpy(bpf->insns, stub, stub_len * sizeof *stub);
+	memcpy(bpf->insns + stub_len, program, program_len * sizeof *program);
+	free(program);
+	bpf->len = (unsigned short)total;
+	bpf->load_flags = load_flags;
+	return 0;
+}
+
+static int set_attributes(struct build *b)
+{
+	static const struct {
+		enum scmp_filter_attr attr;
+		uint32_t value;
+	} attributes[] = {
+		{ SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS }, /* other arches: killed */
+		{ SCMP_FLTATR_CTL_NNP, 0 },      /* usher loads the BPF itself */
+		{ SCMP_FLTATR_API_SYSRAWRC, 1 }, /* real errnos in messages */
+	};
+	for (size_t k = 0; k < sizeof attributes / sizeof attributes[0]; k++) {
+		int rc = seccomp_attr_set(b->ctx, attributes[k].attr, attributes[k].value);
+		if (rc < 0) {
+			usher_err("%s: seccomp_attr_set(%d): %s", b->origin, attributes[k].attr, strerror(-rc));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int sbx_profile_compile(const struct sbx_profile *profile, const struct sbx_build_options *options,
+                        const char *origin, struct sbx_bpf *bpf)
+{
+	memset(bpf, 0, sizeof *bpf);
+	uint32_t default_action = options->log_default ? SCMP_ACT_LOG : profile->default_action;
+	struct build b = { .origin = origin };
+	b.ctx = seccomp_init(default_action);
+	if (!b.ctx) {
+		usher_err("%s: seccomp_init failed (default action %#x)", origin, default_action);
+		return -1;
+	}
+	int rc = set_attributes(&b);
+	if (rc == 0)
+		rc = add_arches(&b, profile, options);
+	if (rc == 0)
+		rc = add_rules(&b, profile, options, default_action);
+	/* The binary tree (O(log n) per syscall); libseccomp 2.5 misbehaves with it and no rules. */
+	if (rc == 0 && b.rules_added > 0) {
+		int attr_rc = seccomp_attr_set(b.ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+		if (attr_rc < 0) {
+			usher_err("%s: binary tree optimisation: %s", origin, strerror(-attr_rc));
+			rc = -1;
+		}
+	}
+	if (rc == 0)
+		rc = finish(&b, default_action, profile->load_flags, bpf);
+	seccomp_release(b.ctx);
+	return rc;
+}

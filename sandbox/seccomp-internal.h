@@ -1,0 +1,102 @@
+/* sandbox/seccomp-internal.h — what seccomp.c, the build-time generator (seccomp-gen.c) and
+ * the generated seccomp-builtin.c share: the parsed profile, its compilation to BPF. */
+#ifndef USHER_SECCOMP_INTERNAL_H
+#define USHER_SECCOMP_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/filter.h>
+
+/* One "args" entry: compare argument `index` with `value` (and `value_two` for MASKED_EQ). */
+struct sbx_arg {
+	unsigned index;
+	int op; /* enum scmp_compare */
+	uint64_t value, value_two;
+};
+
+/* "includes" / "excludes" of Docker's format: which capabilities, arches and kernel the
+ * rule is meant for. */
+struct sbx_condition {
+	uint64_t caps;      /* bitmask of CAP_* named in "caps" */
+	char **arches;      /* Go arch names ("amd64", "x32"...), as Docker writes them */
+	size_t arch_count;
+	bool has_min_kernel;
+	unsigned min_kernel; /* major << 16 | minor */
+};
+
+struct sbx_rule {
+	char **names;
+	size_t name_count;
+	uint32_t action; /* libseccomp action, errno included */
+	struct sbx_arg *args;
+	size_t arg_count;
+	struct sbx_condition includes, excludes;
+};
+
+struct sbx_profile {
+	uint32_t default_action;
+	uint32_t *arches;  /* SCMP_ARCH_* besides the native one, from archMap or architectures */
+	size_t arch_count;
+	unsigned load_flags; /* SECCOMP_FILTER_FLAG_* from "flags" */
+	struct sbx_rule *rules;
+	size_t rule_count;
+};
+
+/* Parses a Docker or OCI profile held in text[0..len). `origin` names it in messages:
+ * "usher: <origin>: <why>". Returns 0, or -1 after printing. */
+int sbx_profile_parse(const char *text, size_t len, const char *origin, struct sbx_profile *profile);
+/* Reads and parses the file at path. Returns 0, or -1 after printing. */
+int sbx_profile_load_file(const char *path, struct sbx_profile *profile);
+void sbx_profile_free(struct sbx_profile *profile);
+
+/* What the profile's includes/excludes are evaluated against, and how to compile it. */
+struct sbx_build_options {
+	uint64_t caps;          /* the workload's capabilities after the drop */
+	unsigned kernel;        /* running kernel, major << 16 | minor */
+	bool log_default;       /* replace the default action with SCMP_ACT_LOG */
+	bool arches_override;   /* use `arches` instead of the profile's list */
+	const uint32_t *arches; /* compat arches to add (native is always in) */
+	size_t arch_count;
+};
+
+/* A compiled filter ready for seccomp(2). */
+struct sbx_bpf {
+	struct sock_filter *insns;
+	unsigned short len;
+	unsigned load_flags;
+};
+
+/* Compiles the profile with libseccomp (binary tree), then puts the ENOSYS stub for
+ * syscalls newer than the profile in front. `origin` names the profile in messages.
+ * Returns 0, or -1 after printing. */
+int sbx_profile_compile(const struct sbx_profile *profile, const struct sbx_build_options *options,
+                        const char *origin, struct sbx_bpf *bpf);
+
+/* Bitmask of every capability the profile's includes/excludes mention, and the highest
+ * minKernel it mentions: the parts of the start-up state a compiled filter depends on. */
+uint64_t sbx_profile_caps_mentioned(const struct sbx_profile *profile);
+unsigned sbx_profile_max_min_kernel(const struct sbx_profile *profile);
+
+/* "SCMP_ARCH_X86" or "x86" → SCMP_ARCH_X86; 0 if unknown. */
+uint32_t sbx_arch_from_name(const char *name);
+/* "CAP_SYS_ADMIN" → 21; -1 if unknown. */
+int sbx_cap_from_name(const char *name);
+/* Running kernel as major << 16 | minor; 0 if uname fails. */
+unsigned sbx_running_kernel(void);
+
+/* The built-in profile, written by seccomp-gen into seccomp-builtin.c at build time. */
+struct sbx_precompiled {
+	bool log_default;
+	uint64_t caps; /* caps & sbx_builtin_caps_mentioned this variant was compiled for */
+	const struct sock_filter *insns;
+	unsigned short len;
+};
+extern const char sbx_builtin_json[];
+extern const size_t sbx_builtin_json_len;
+extern const uint64_t sbx_builtin_caps_mentioned;
+extern const unsigned sbx_builtin_min_kernel;
+extern const struct sbx_precompiled sbx_builtin_variants[];
+extern const size_t sbx_builtin_variant_count;
+
+#endif

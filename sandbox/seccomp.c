@@ -1,0 +1,199 @@
+/* sandbox/seccomp.c — the seccomp phase: --seccomp and --seccomp-arches, the filter chosen or
+ * built before the privilege drop, loaded with seccomp(2) as the child's last step before execve. */
+#include "seccomp.h"
+
+#include "seccomp-internal.h"
+#include "util.h"
+
+#include <errno.h>
+#include <linux/seccomp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+enum seccomp_mode {
+	MODE_UNCONFINED, /* also when --seccomp is not given */
+	MODE_DEFAULT,
+	MODE_LOG,
+	MODE_FILE,
+};
+
+static enum seccomp_mode mode = MODE_UNCONFINED;
+static struct sbx_profile file_profile; /* MODE_FILE: parsed by sbx_seccomp_select */
+static char *file_path;
+
+static bool arches_override;
+static uint32_t compat_arches[8];
+static size_t compat_arch_count;
+
+/* What sbx_seccomp_load hands to the kernel: precompiled (static) or built at start (malloc'd). */
+static struct sock_fprog program;
+static struct sbx_bpf built;
+static unsigned load_flags;
+
+int sbx_seccomp_select(const char *spec, const char *where)
+{
+	if (spec[0] == '\0') {
+		usher_err("%s: empty value: say default, log, unconfined or a profile's path", where);
+		return -1;
+	}
+	sbx_profile_free(&file_profile);
+	free(file_path);
+	file_path = NULL;
+	if (strcmp(spec, "default") == 0) {
+		mode = MODE_DEFAULT;
+	} else if (strcmp(spec, "log") == 0) {
+		mode = MODE_LOG;
+	} else if (strcmp(spec, "unconfined") == 0) {
+		mode = MODE_UNCONFINED;
+	} else {
+		/* Parsed now, so a malformed file stops usher before anything runs. */
+		mode = MODE_UNCONFINED;
+		if (sbx_profile_load_file(spec, &file_profile) < 0)
+			return -1;
+		file_path = strdup(spec);
+		if (!file_path) {
+			usher_err("%s: out of memory", where);
+			return -1;
+		}
+		mode = MODE_FILE;
+	}
+	return 0;
+}
+
+int sbx_seccomp_set_compat_arches(const char *value, const char *where)
+{
+	arches_override = true;
+	compat_arch_count = 0;
+	if (strcmp(value, "native") == 0)
+		return 0;
+	const char *name = value;
+	while (*name) {
+		size_t len = strcspn(name, ",");
+		char arch_name[32];
+		if (len == 0 || len >= sizeof arch_name) {
+			usher_err("%s: \"%s\": expected arch names separated by commas, e.g. x86,x32, or native", where, value);
+			return -1;
+		}
+		memcpy(arch_name, name, len);
+		arch_name[len] = '\0';
+		uint32_t arch = sbx_arch_from_name(arch_name);
+		if (arch == 0) {
+			usher_err("%s: unknown architecture \"%s\" (libseccomp names: x86, x32, x86_64, arm...)", where, arch_name);
+			return -1;
+		}
+		if (compat_arch_count == sizeof compat_arches / sizeof compat_arches[0]) {
+			usher_err("%s: too many architectures", where);
+			return -1;
+		}
+		compat_arches[compat_arch_count++] = arch;
+		name += len + (name[len] == ',');
+	}
+	return 0;
+}
+
+bool sbx_seccomp_active(void)
+{
+	return mode != MODE_UNCONFINED;
+}
+
+static long long now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The variant seccomp-gen compiled for these caps and this mode, or NULL. It is only valid
+ * for the running kernel when every minKernel of the profile is met, as at build time. */
+static const struct sbx_precompiled *precompiled_variant(uint64_t workload_caps, bool log_default)
+{
+	if (arches_override && compat_arch_count > 0)
+		return NULL;
+	if (sbx_running_kernel() < sbx_builtin_min_kernel)
+		return NULL;
+	uint64_t caps = workload_caps & sbx_builtin_caps_mentioned;
+	for (size_t k = 0; k < sbx_builtin_variant_count; k++) {
+		const struct sbx_precompiled *v = &sbx_builtin_variants[k];
+		if (v->log_default == log_default && v->caps == caps)
+			return v;
+	}
+	return NULL;
+}
+
+static int build_now(const struct sbx_profile *profile, const char *origin, uint64_t workload_caps)
+{
+	struct sbx_build_options options = {
+		.caps = workload_caps,
+		.kernel = sbx_running_kernel(),
+		.log_default = mode == MODE_LOG,
+		.arches_override = arches_override,
+		.arches = compat_arches,
+		.arch_count = compat_arch_count,
+	};
+	long long start = now_us();
+	if (sbx_profile_compile(profile, &options, origin, &built) < 0)
+		return -1;
+	program = (struct sock_fprog){ .len = built.len, .filter = built.insns };
+	load_flags = built.load_flags;
+	usher_info("seccomp: %s: built at start in %lld us, %u instructions", origin, now_us() - start, built.len);
+	return 0;
+}
+
+int sbx_seccomp_prepare(uint64_t workload_caps)
+{
+	if (mode == MODE_UNCONFINED)
+		return 0;
+	if (mode == MODE_FILE)
+		return build_now(&file_profile, file_path, workload_caps) < 0 ? EXIT_USHER_FAILED : 0;
+
+	const char *origin = mode == MODE_LOG ? "built-in profile (log)" : "built-in profile";
+	const struct sbx_precompiled *variant = precompiled_variant(workload_caps, mode == MODE_LOG);
+	if (variant) {
+		/* The kernel only reads the program; the cast drops const for struct sock_fprog. */
+		program = (struct sock_fprog){ .len = variant->len, .filter = (struct sock_filter *)variant->insns };
+		load_flags = 0;
+		usher_info("seccomp: %s: precompiled, %u instructions", origin, variant->len);
+		return 0;
+	}
+	/* Kept capabilities unlock rules no precompiled variant has, or compat arches were asked
+	 * for: build from the same profile text the generator compiled. */
+	struct sbx_profile builtin;
+	if (sbx_profile_parse(sbx_builtin_json, sbx_builtin_json_len, origin, &builtin) < 0)
+		return EXIT_USHER_FAILED;
+	int rc = build_now(&builtin, origin, workload_caps);
+	sbx_profile_free(&builtin);
+	return rc < 0 ? EXIT_USHER_FAILED : 0;
+}
+
+static int install(void)
+{
+	return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, load_flags, &program) == 0 ? 0 : -1;
+}
+
+int sbx_seccomp_load(void)
+{
+	if (mode == MODE_UNCONFINED)
+		return 0;
+	if (!program.filter) {
+		usher_err("seccomp: no filter was prepared (sbx_seccomp_prepare was not called)");
+		return -1;
+	}
+	if (install() == 0)
+		return 0;
+	/* Without CAP_SYS_ADMIN the kernel wants no_new_privs first, as libseccomp sets it. */
+	if (errno == EACCES && prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 0) {
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+			usher_err("seccomp: setting no_new_privs: %s", strerror(errno));
+			return -1;
+		}
+		usher_debug("seccomp: no_new_privs set: the workload has no CAP_SYS_ADMIN to load a filter without it");
+		if (install() == 0)
+			return 0;
+	}
+	usher_err("seccomp: loading the filter: %s", strerror(errno));
+	return -1;
+}

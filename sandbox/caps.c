@@ -191,10 +191,10 @@ int caps_plan(bool to_non_root, uint64_t *workload_caps)
 	uint64_t final;
 	if (keep_list.given)
 		final = keep_list.all ? available & ~drop_list.mask : keep_list.mask;
-	else if (drop_list.given)
-		final = drop_list.all ? 0 : available & ~drop_list.mask;
+	else if (to_non_root)
+		final = 0; /* a non-root uid gets nothing it was not explicitly given */
 	else
-		final = 0; /* --user to a non-root uid, no capability asked for */
+		final = drop_list.all ? 0 : available & ~drop_list.mask;
 
 	uint64_t known = now.last_cap >= 63 ? ~0ULL : bit(now.last_cap + 1) - 1;
 	if (final & ~known) {

@@ -44,6 +44,10 @@ for set in CapInh CapPrm CapEff CapBnd CapAmb; do
 done
 is "$(field NoNewPrivs <<<"$out")" 1 "--user 1000: no_new_privs"
 
+out=$(report --user 1000 --cap-drop NET_RAW)
+is "$(field CapBnd <<<"$out"):$(field CapAmb <<<"$out")" "$(hex 0):$(hex 0)" \
+	"--user 1000 --cap-drop NET_RAW: a non-root uid still gets nothing not kept"
+
 out=$(report --cap-drop NET_RAW)
 is "$(field CapBnd <<<"$out")" "$(hex $((0x$own_bnd & ~NET_RAW)))" "--cap-drop NET_RAW: the rest kept"
 is "$(field CapEff <<<"$out")" "$(hex $((0x$own_bnd & ~NET_RAW)))" "--cap-drop NET_RAW: effective"

@@ -94,7 +94,7 @@ bind80() {
 	[ "$1" = --pid1 ] && { pid1=(--pid --fork --mount-proc); shift; }
 	unshare --net "${pid1[@]}" sh -c \
 		'echo 1024 >/proc/sys/net/ipv4/ip_unprivileged_port_start && exec "$@"' \
-		sh "$USHER" "$@" -- "$PROGS/bind-port" 80 2>&1
+		sh "${USHER_CLEAN[@]}" "$@" -- "$PROGS/bind-port" 80 2>&1
 	echo ":$?"
 }
 if (( 0x$own_bnd & NET_BIND_SERVICE )); then

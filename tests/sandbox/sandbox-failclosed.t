@@ -11,7 +11,7 @@ refused() {
 	local what=$1 pattern=$2
 	shift 2
 	rm -f "$T/marker"
-	in_image "$USHER" "$@" -- "$PROGS/write-marker" "$T/marker" >"$T/out" 2>"$T/stderr"
+	in_image "${USHER_CLEAN[@]}" "$@" -- "$PROGS/write-marker" "$T/marker" >"$T/out" 2>"$T/stderr"
 	is "$?" 125 "$what: exit 125"
 	like "$(cat "$T/stderr")" "$pattern" "$what: says why"
 	ok "$([ ! -e "$T/marker" ]; echo $?)" "$what: workload never ran"
@@ -19,7 +19,7 @@ refused() {
 
 # The controls: the same workload does leave its marker when nothing is wrong.
 rm -f "$T/marker"
-in_image "$USHER" --user alice --cap-keep NET_BIND_SERVICE -- "$PROGS/write-marker" "$T/marker"
+in_image "${USHER_CLEAN[@]}" --user alice --cap-keep NET_BIND_SERVICE -- "$PROGS/write-marker" "$T/marker"
 is "$?" 0 "control: usher runs the workload"
 ok "$([ -e "$T/marker" ]; echo $?)" "control: the workload leaves its marker"
 
@@ -44,7 +44,7 @@ refused "rlimit the kernel refuses" "^usher: --rlimit: setting LimitNOFILE: Oper
 
 # A capability usher itself does not have cannot be kept: setpriv takes NET_RAW from it.
 rm -f "$T/marker"
-in_image setpriv --bounding-set -net_raw "$USHER" --cap-keep NET_RAW \
+in_image setpriv --bounding-set -net_raw "${USHER_CLEAN[@]}" --cap-keep NET_RAW \
 	-- "$PROGS/write-marker" "$T/marker" >"$T/out" 2>"$T/stderr"
 is "$?" 125 "capability missing from usher's bounding set: exit 125"
 like "$(cat "$T/stderr")" "cannot keep NET_RAW: usher itself does not have it" \

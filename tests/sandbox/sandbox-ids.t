@@ -34,7 +34,7 @@ is "$(field HOME <<<"$out")" "/" "--user nohome: empty home field gives HOME=/"
 out=$(report --user alice --init-groups no --groups staff,7 --groups 9)
 is "$(field Groups <<<"$out")" "7 9 50" "--init-groups no --groups: exactly the listed groups"
 
-out=$(in_image env HOME=/keep "$USHER" --user alice -- "$PROGS/status-report")
+out=$(in_image env -i HOME=/keep "$USHER" --user alice -- "$PROGS/status-report")
 is "$(field HOME <<<"$out")" "/keep" "HOME already set is left alone"
 
 out=$(report --group audio)
@@ -54,7 +54,7 @@ is "$(field Uid <<<"$out")" "1001 1001 1001 1001" "User=bob"
 is "$(field Gid <<<"$out")" "29 29 29 29" "Group=audio"
 is "$(field Groups <<<"$out")" "7 29 44 50" "SupplementaryGroups= adds to bob's own groups"
 
-out=$(in_image_pid1 env -u HOME "$USHER" --user alice -- "$PROGS/status-report")
+out=$(in_image_pid1 "${USHER_CLEAN[@]}" --user alice -- "$PROGS/status-report")
 is "$(field Uid <<<"$out")" "1000 1000 1000 1000" "as PID 1: --user alice"
 is "$(field Groups <<<"$out")" "29 50 1000" "as PID 1: groups"
 

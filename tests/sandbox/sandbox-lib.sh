@@ -3,6 +3,8 @@
 # Source after tests/lib/tap.sh. Needs root (user switches, capabilities, mounts).
 
 PROGS="$BUILD_ROOT/tests/sandbox"
+# usher with an empty environment: the caller's variables (HOME, *_FILE, USHER_*) stay out.
+USHER_CLEAN=(env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "$USHER")
 
 if [ "$(id -u)" -ne 0 ]; then
 	skip "sandbox tests need root (user switch, capabilities, mount namespaces)"
@@ -54,7 +56,7 @@ field() {
 # report USHER-ARGS... — usher's status report of the workload, in the test image; stderr in
 # $T/stderr, exit status in $T/rc.
 report() {
-	in_image env -u HOME "$USHER" "$@" -- "$PROGS/status-report" >"$T/out" 2>"$T/stderr"
+	in_image "${USHER_CLEAN[@]}" "$@" -- "$PROGS/status-report" >"$T/out" 2>"$T/stderr"
 	echo $? >"$T/rc"
 	cat "$T/out"
 }

@@ -24,6 +24,8 @@ is "$?" 0 "control: usher runs the workload"
 ok "$([ -e "$T/marker" ]; echo $?)" "control: the workload leaves its marker"
 
 refused "unknown user" "^usher: --user: no user 'mallory' in /etc/passwd$" --user mallory
+refused "a prefix of a user name" "^usher: --user: no user 'ali' in /etc/passwd$" --user ali
+refused "a malformed passwd line" "^usher: --user: no user 'broken' in /etc/passwd$" --user broken
 refused "unknown group" "^usher: --user: no group 'wheel' in /etc/group$" --user alice:wheel
 refused "unknown supplementary group" "^usher: --groups: no group 'nope' in /etc/group$" \
 	--user alice --groups audio,nope

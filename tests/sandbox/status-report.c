@@ -42,7 +42,7 @@ int main(void)
 			if (strncmp(line, fields[i], strlen(fields[i])) == 0)
 				fputs(line, stdout);
 	fclose(status);
-	if (print_limit("NOFILE", RLIMIT_NOFILE) != 0 || print_limit("CORE", RLIMIT_CORE) != 0 ||
+	if (print_limit("NOFILE", RLIMIT_NOFILE) != 0 || print_limit("FSIZE", RLIMIT_FSIZE) != 0 ||
 	    print_limit("NPROC", RLIMIT_NPROC) != 0)
 		return 1;
 	const char *home = getenv("HOME");

@@ -3,7 +3,8 @@
 
 /* Usage: oci-workload DIR MODE TOKEN [polite|stubborn]
  *   DIR   results directory (a bind mount from the host); files are replaced atomically:
- *         ready   "pid=P ppid=Q pid1=COMM orphan=G sleeper=S" once set up
+ *         ready   "pid=P ppid=Q pid1=COMM orphan=G sleeper=S" once set up (sleeper running)
+ *         sleeper-ready  "pid=S" once the sleeper handles SIGTERM
  *         orphan  "zombie" or "gone": the exited orphan grandchild G as seen in /proc
  *         term    "sigterm from=SENDER orphan=STATE" when SIGTERM arrives
  *   MODE  exit:N  on SIGTERM, write term and exit with status N
@@ -163,6 +164,7 @@ static int sleeper(char **argv)
 	if (sigaction(SIGTERM, &sa, NULL) != 0)
 		die("sigaction");
 	sigdelset(&old, SIGTERM);
+	report("sleeper-ready", "pid=%d\n", (int)getpid());
 	for (;;) {
 		sigsuspend(&old);
 		if (got_term) {
@@ -219,6 +221,16 @@ int main(int argc, char **argv)
 	snprintf(name, sizeof name, "%s-sleeper", argv[3]);
 	char *sleeper_argv[] = { argv[0], "sleeper", name, (char *)dir, (char *)orphan_kind, NULL };
 	pid_t sleeper = make_orphan(sleeper_argv);
+	/* Ready only once the sleeper has exec'd and can take SIGTERM: no race with the host. */
+	char flag[PATH_MAX];
+	snprintf(flag, sizeof flag, "%s/sleeper-ready", dir);
+	for (int ms = 0; access(flag, F_OK) != 0; ms++) {
+		if (ms > 60000) {
+			errno = ETIMEDOUT;
+			die("the sleeper did not start within 60 s");
+		}
+		nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
+	}
 	pid_t orphan = make_orphan(NULL);
 
 	char comm[64];

@@ -74,14 +74,20 @@ cap() { # cap SECONDS — SECONDS, or what is left of the budget (at least 1)
 	[ "$left" -lt 1 ] && left=1
 	[ "$1" -lt "$left" ] && echo "$1" || echo "$left"
 }
-started=()
+started=()      # container ids
+jobs_started=() # pids of the `runc run` background jobs
 
+job_gone() { ! kill -0 "$1" 2>/dev/null; }
 cleanup() {
 	local id
 	for id in "${started[@]}"; do
 		"${RUNC[@]}" delete -f "$id" >/dev/null 2>&1
 	done
-	# The foreground `runc run` jobs end with their containers; wait for them, then remove.
+	# The `runc run` jobs end with their containers; never hang here if one does not.
+	local pid
+	for pid in "${jobs_started[@]}"; do
+		wait_for 20 job_gone "$pid" || kill "$pid" 2>/dev/null
+	done
 	wait 2>/dev/null
 	rm -rf "$tmp"
 }
@@ -132,6 +138,7 @@ start() {
 		"${RUNC[@]}" run --bundle "$bundle" "$ID" </dev/null >"$bundle/stdout" 2>"$bundle/stderr"
 		echo $? >"$bundle/rc.tmp" && mv "$bundle/rc.tmp" "$bundle/rc"
 	) &
+	jobs_started+=($!)
 }
 
 # show NAME — the container's output and results, as diagnostics.
@@ -150,10 +157,13 @@ field() { # field FILE KEY — the value of KEY=VALUE in FILE
 
 is_running() { [ "$("${RUNC[@]}" state "$1" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])' 2>/dev/null)" = running ]; }
 
-# sleeper_pids TOKEN — host pids of the container's sleeping orphan (argv "... TOKEN-sleeper ...").
-sleeper_pids() {
-	grep -lzx -- "$1-sleeper" /proc/[0-9]*/cmdline 2>/dev/null | sed 's|/proc/\([0-9]*\)/cmdline|\1|'
+# container_pids TOKEN — host pids of the container's processes: every one has TOKEN (usher,
+# the workload) or TOKEN-sleeper (the sleeping orphan) as an argument. Zombies have no cmdline.
+container_pids() {
+	grep -lzxE -- "$1(-sleeper)?" /proc/[0-9]*/cmdline 2>/dev/null |
+		sed 's|/proc/\([0-9]*\)/cmdline|\1|' | sort -n | tr '\n' ' ' | sed 's/ $//'
 }
+count_words() { set -- $1; echo $#; }
 # wait_file NAME FILE TIMEOUT — wait for FILE in NAME's results; gives up early when the
 # container has already ended (then FILE cannot come any more).
 file_or_ended() { [ -s "$tmp/$1/results/$2" ] || [ -s "$tmp/$1/rc" ]; }
@@ -174,7 +184,7 @@ run_case() {
 		return 1
 	fi
 	shift 5 2>/dev/null || shift $#
-	local token="$prefix-$name" args
+	local token="$prefix-$name-token" args # not the container id: runc run has that
 	R="$tmp/$name/results" RC=""
 	if [ "$how" = usher ]; then
 		args=(/usher "$@" -- /oci-workload /results "$mode" "$token" "$kind")
@@ -193,12 +203,11 @@ run_case() {
 	fi
 	ok 0 "$name: the workload reports ready ($(cat "$R/ready"))"
 	ok "$(is_running "$id"; echo $?)" "$name: runc state says running"
-	local sleepers
-	sleepers=$(sleeper_pids "$token")
-	isnt "$sleepers" "" "$name: the sleeping orphan is visible from the host"
+	local expect_procs
 
 	if [ "$how" = usher ]; then
 		# usher is PID 1; the workload is its child, not PID 1.
+		expect_procs=3 # usher, the workload, the sleeper
 		is "$(field "$R/ready" pid1)" usher "$name: PID 1 in the container is usher"
 		is "$(field "$R/ready" ppid)" 1 "$name: the workload's parent is PID 1"
 		isnt "$(field "$R/ready" pid)" 1 "$name: the workload is not PID 1"
@@ -212,6 +221,7 @@ run_case() {
 			show "$name"
 		fi
 	else
+		expect_procs=2 # the workload, the sleeper
 		is "$(field "$R/ready" pid)" 1 "$name: control: the workload is PID 1 itself"
 		# Nothing reaps for a PID 1 that does not wait(): the orphan stays a zombie.
 		if wait_for "$(cap 60)" orphan_is_or_ended "$name" zombie; grep -qx zombie "$R/orphan"; then
@@ -221,6 +231,11 @@ run_case() {
 			diag "orphan: $(cat "$R/orphan" 2>&1)"
 		fi
 	fi
+
+	# Seen from the host (which can fail: the same look finds nothing left at the end).
+	local procs
+	procs=$(container_pids "$token")
+	is "$(count_words "$procs")" "$expect_procs" "$name: the host sees the container's $expect_procs processes ($procs)"
 
 	if ! "${RUNC[@]}" kill "$id" TERM 2>"$tmp/$name/kill.err"; then
 		ok 1 "$name: runc kill $id TERM"
@@ -266,11 +281,7 @@ run_case() {
 		ok 0 "$name: runc no longer knows the container"
 	fi
 	unlike "$("${RUNC[@]}" list -q 2>&1)" "^$id\$" "$name: runc list does not show it"
-	local left="" p
-	for p in $sleepers; do
-		[ -d "/proc/$p" ] && grep -qzx -- "$token-sleeper" "/proc/$p/cmdline" 2>/dev/null && left+=" $p"
-	done
-	is "$left" "" "$name: nothing of the container is left on the host"
+	is "$(container_pids "$token")" "" "$name: nothing of the container is left on the host"
 	return 0
 }
 
@@ -300,6 +311,8 @@ is "$(field "$R/term" from)" 1 "die: SIGTERM was forwarded by usher (sender PID 
 # --- 5. usher: an orphan that ignores SIGTERM is SIGKILLed after --grace ---------------------
 run_case stubborn 42 usher exit:42 stubborn --grace 2s
 like "$(cat "$R/sleeper-term" 2>&1)" "staying" "stubborn: the orphan got SIGTERM and stayed"
+# Only usher's word tells its SIGKILL after --grace from the PID namespace's end.
+like "$(cat "$tmp/stubborn/stderr" 2>&1)" "SIGKILL" "stubborn: usher SIGKILLed what was left after --grace"
 
 # --- 6. usher: the workload ignores SIGTERM; the runtime's SIGKILL ends the container -------
 run_case stay 137 usher stay

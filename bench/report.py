@@ -1,0 +1,224 @@
+#!/usr/bin/env python3
+# bench/report.py — turns the tab-separated measurements bench/run.sh collected into the
+# Markdown of bench/results.md: absolute numbers with ratios, usher's targets, notes.
+#
+# Usage: report.py RESULTS.tsv > results.md
+import sys
+
+PEERS = ["tini", "tini-static", "dumb-init", "catatonit"]
+ROWS = ["usher"] + PEERS + ["floor", "none"]
+LABEL = {"none": "no init (workload is PID 1)", "floor": "floor (vfork+exec+wait)"}
+
+
+def die(msg):
+    print(f"report: {msg}", file=sys.stderr)
+    sys.exit(1)
+
+
+def load(path):
+    data, meta, notes = {}, [], []
+    try:
+        f = open(path)
+    except OSError as e:
+        die(f"{path}: {e}")
+    with f:
+        for n, line in enumerate(f, 1):
+            w = line.rstrip("\n").split("\t")
+            if w[0] == "meta":
+                meta.append((w[1], w[2]))
+            elif w[0] == "note":
+                notes.append(w[1])
+            elif len(w) >= 3:
+                data.setdefault(w[0], {})[w[1]] = w[2:]
+            else:
+                die(f"{path}:{n}: malformed line")
+    return data, meta, notes
+
+
+def num(data, metric, name, col=0):
+    try:
+        return float(data[metric][name][col])
+    except (KeyError, IndexError, ValueError):
+        return None
+
+
+def best_peer(data, metric, col=0, static_only=False):
+    peers = [p for p in PEERS if not static_only or data.get("size", {}).get(p, ["", ""])[1] == "static"]
+    vals = [v for v in (num(data, metric, p, col) for p in peers) if v is not None and v > 0]
+    return min(vals) if vals else None
+
+
+def cell(v, best, fmt):
+    if v is None:
+        return "—"
+    s = fmt(v)
+    if best:
+        s += f" · {v / best:.2f}×"
+    return s
+
+
+def ms(us):
+    return f"{us / 1000:.3f} ms"
+
+
+def main():
+    if len(sys.argv) != 2:
+        die("usage: report.py RESULTS.tsv")
+    data, meta, notes = load(sys.argv[1])
+    m = dict(meta)
+    out = []
+    p = out.append
+    p("# usher benchmarks: results")
+    p("")
+    p(f"Made by `{m.get('command', '?')}` at {m.get('date', '?')} "
+      f"({m.get('mode', '?')} mode, {m.get('elapsed', '?')} s).")
+    p("")
+    p(f"Machine: {m.get('machine', '?')}; load average before/after: {m.get('load_before', '?')} / "
+      f"{m.get('load_after', '?')} (other engineers share the two cores: expect noise).  ")
+    p(f"Inits: {m.get('versions', '?')}; usher {m.get('usher', '?')}.")
+    p("")
+    p("Each cell: absolute value · ratio to the best of the four Debian peers (tini, tini-static, "
+      "dumb-init, catatonit) on that column; lower is better everywhere. Sizes are compared "
+      "with the smallest *static* peer: the dynamic ones also need glibc's libc.so.6 "
+      f"({m.get('libc_size', '?')}) in the image. "
+      "See docs/benchmarks.md for how each number is taken.")
+    p("")
+
+    n_start = m.get("startup_rounds", "?")
+    n_sig = m.get("signal_count", "?")
+    n_orph = m.get("orphans", "?")
+    p(f"| init | start-up overhead, median of {n_start} | binary size | PID 1 RSS | "
+      f"signal latency median ({n_sig}) | signal latency p99 | reap {n_orph} orphans |")
+    p("|---|---:|---:|---:|---:|---:|---:|")
+    b_start = best_peer(data, "startup", 3)
+    b_size = best_peer(data, "size", static_only=True)
+    b_rss = best_peer(data, "rss")
+    b_sig = best_peer(data, "signal", 0)
+    b_p99 = best_peer(data, "signal", 1)
+    b_reap = best_peer(data, "reap", 0)
+    for r in ROWS:
+        if r == "none":  # the baseline the start-up overheads are taken against
+            sig = num(data, "signal", r, 0)
+            if sig is not None:
+                p(f"| {LABEL[r]} | 0 (the baseline) | — | — | "
+                  f"{cell(sig, b_sig, lambda v: f'{v:.1f} µs')} | "
+                  f"{cell(num(data, 'signal', r, 1), b_p99, lambda v: f'{v:.1f} µs')} | — |")
+            continue
+        if not any(r in data.get(k, {}) for k in ("startup", "size", "rss", "signal", "reap")):
+            continue
+        size = num(data, "size", r)
+        size_s = cell(size, b_size, lambda v: f"{v / 1024:.1f} KiB")
+        if size is not None and data["size"][r][1] == "dynamic":
+            size_s += " (+ libc.so)"
+        p(f"| {LABEL.get(r, r)} | {cell(num(data, 'startup', r, 3), b_start, ms)} | {size_s} | "
+          f"{cell(num(data, 'rss', r), b_rss, lambda v: f'{v:.0f} kB')} | "
+          f"{cell(num(data, 'signal', r, 0), b_sig, lambda v: f'{v:.1f} µs')} | "
+          f"{cell(num(data, 'signal', r, 1), b_p99, lambda v: f'{v:.1f} µs')} | "
+          f"{cell(num(data, 'reap', r, 0), b_reap, lambda v: f'{v:.0f} ms')} |")
+    p("")
+    p("Start-up wall time (clone → waitpid, `-- /bin/true`), for reference: "
+      + "; ".join(f"{k} {float(v[0]) / 1000:.3f} ms (p10 {float(v[1]) / 1000:.3f}, p90 {float(v[2]) / 1000:.3f})"
+                  for k, v in data.get("startup", {}).items()) + ".")
+    p("")
+
+    # usher's targets
+    p("## usher's targets")
+    p("")
+    if "usher" not in data.get("startup", {}):
+        p("usher was not measured in this run (see the notes).")
+    else:
+        floor = num(data, "startup", "floor", 3)
+        ts = num(data, "startup", "tini-static", 3)
+        us = num(data, "startup", "usher", 3)
+        rows = []
+
+        def verdict(ok, near=False):
+            return "**met**" if ok else ("within noise (≤ 1.1×)" if near else "**not met**")
+
+        if us is not None and floor:
+            rows.append(("start-up overhead ≤ 1.25× the floor's",
+                         f"{ms(us)} vs {ms(floor)} = {us / floor:.2f}×", verdict(us <= 1.25 * floor)))
+        if us is not None and ts:
+            rows.append(("start-up overhead < 0.6× tini-static's",
+                         f"{ms(us)} vs {ms(ts)} = {us / ts:.2f}×", verdict(us < 0.6 * ts)))
+        rss = num(data, "rss", "usher")
+        if rss is not None:
+            rows.append(("PID 1 RSS < 128 kB", f"{rss:.0f} kB", verdict(rss < 128)))
+        size = num(data, "size", "usher")
+        if size is not None:
+            rows.append(("binary < 256 KiB with libseccomp + libcap-ng", f"{size / 1024:.1f} KiB",
+                         verdict(size < 256 * 1024)))
+        for col, what in ((0, "signal latency median"), (1, "signal latency p99")):
+            u, b = num(data, "signal", "usher", col), best_peer(data, "signal", col)
+            if u is not None and b:
+                rows.append((f"{what} no worse than any peer", f"{u:.1f} µs vs best peer {b:.1f} µs = {u / b:.2f}×",
+                             verdict(u <= b, u <= 1.1 * b)))
+        u, b = num(data, "reap", "usher"), best_peer(data, "reap")
+        if u is not None and b:
+            rows.append(("reaping no worse than any peer", f"{u:.0f} ms vs best peer {b:.0f} ms = {u / b:.2f}×",
+                         verdict(u <= b, u <= 1.1 * b)))
+        p("| target | measured | |")
+        p("|---|---|---|")
+        for t, v, ok in rows:
+            p(f"| {t} | {v} | {ok} |")
+    p("")
+
+    # sandbox
+    p("## Sandbox: cost per system call under seccomp filters")
+    p("")
+    sysrows = list(data.get("sys-getppid", {}).keys())
+    if not sysrows:
+        p("Not measured in this run (see the notes).")
+    else:
+        base = sysrows[0]
+        p(f"Best (minimum) ns per call over {m.get('sys_loops', '?')}; ratio and extra ns against "
+          f"`{base}`. `getppid` is allowed by every profile without looking at arguments, so the "
+          "kernel's constant-action bitmap (Linux ≥ 5.11) lets it skip the BPF program; "
+          "`personality(0xffffffff)` is allowed only by an argument comparison, so the filter runs.")
+        p("")
+        p("| filter | Seccomp mode / filters | getppid | personality(0xffffffff) |")
+        p("|---|---|---:|---:|")
+        for r in sysrows:
+            cells = []
+            for sc in ("getppid", "personality"):
+                v, b = num(data, f"sys-{sc}", r), num(data, f"sys-{sc}", base)
+                st = data[f"sys-{sc}"][r][2] if len(data[f"sys-{sc}"][r]) > 2 else "?"
+                c = "—" if v is None else f"{v:.1f} ns"
+                if v is not None and b:
+                    c += f" · {v / b:.2f}× (+{v - b:.0f} ns)"
+                if st != "ok":
+                    c += f" [returns {st}]"
+                cells.append(c)
+            ss = data.get("seccomp", {}).get(r, ["?", "?"])
+            p(f"| {r} | {ss[0]} / {ss[1]} | {cells[0]} | {cells[1]} |")
+    p("")
+    p("## Sandbox: start-up overhead with the whole sandbox on")
+    p("")
+    tini = num(data, "startup", "tini", 3)
+    srows = [k for k in data.get("startup", {}) if k.startswith("usher+")]
+    if not srows:
+        p("Not measured in this run (see the notes).")
+    else:
+        p("Same interleaved run as the table above; overhead over the no-init baseline, ratio to tini's.")
+        p("")
+        p("| usher with | start-up overhead | × tini | × usher without sandbox |")
+        p("|---|---:|---:|---:|")
+        plain = num(data, "startup", "usher", 3)
+        for k in ["usher"] + srows:
+            v = num(data, "startup", k, 3)
+            if v is None:
+                continue
+            rt = f"{v / tini:.2f}×" if tini else "—"
+            rp = f"{v / plain:.2f}×" if plain else "—"
+            p(f"| {m.get('args-' + k, k)} | {ms(v)} | {rt} | {rp} |")
+    p("")
+    if notes:
+        p("## Notes from this run")
+        p("")
+        for n in notes:
+            p(f"- {n}")
+        p("")
+    sys.stdout.write("\n".join(out))
+
+
+main()

@@ -343,10 +343,17 @@ static int resolve_user(const char *passwd_path, struct sandbox_ids *ids, char *
 	ids->switch_gid = true;
 	ids->uid = found ? entry.uid : entry.want_uid;
 	ids->gid = found ? entry.gid : entry.want_uid;
-	ids->home = found && entry.home[0] ? entry.home : "/";
-	if (found && !entry.home[0])
+	if (found && entry.home[0]) {
+		ids->home = entry.home;
+	} else {
 		free(entry.home);
+		ids->home = strdup("/");
+	}
 	*member_name = entry.name;
+	if (!ids->home) {
+		usher_err("%s: out of memory", user_where);
+		return -1;
+	}
 	if (!found)
 		usher_debug("uid %u has no entry in %s: gid %u, HOME=/", ids->uid, passwd_path, ids->gid);
 	return 0;
@@ -354,12 +361,15 @@ static int resolve_user(const char *passwd_path, struct sandbox_ids *ids, char *
 
 int user_resolve(const char *passwd_path, const char *group_path, struct sandbox_ids *ids)
 {
-	*ids = (struct sandbox_ids){ 0 };
+	user_free_ids(ids);
 	if (!user_requested())
 		return 0;
 	char *member_name = NULL;
-	if (user_name && resolve_user(passwd_path, ids, &member_name) != 0)
+	if (user_name && resolve_user(passwd_path, ids, &member_name) != 0) {
+		free(member_name);
+		user_free_ids(ids);
 		return -1;
+	}
 	int rc = 0;
 	if (group_name) {
 		ids->switch_gid = true;
@@ -386,7 +396,16 @@ int user_resolve(const char *passwd_path, const char *group_path, struct sandbox
 		usher_err("supplementary groups: out of memory");
 		rc = -1;
 	}
+	if (rc != 0)
+		user_free_ids(ids);
 	return rc;
+}
+
+void user_free_ids(struct sandbox_ids *ids)
+{
+	free(ids->groups);
+	free(ids->home);
+	*ids = (struct sandbox_ids){ 0 };
 }
 
 /* --- in the child --------------------------------------------------------------------- */

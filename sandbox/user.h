@@ -16,7 +16,7 @@ struct sandbox_ids {
 	gid_t gid;
 	gid_t *groups;     /* supplementary groups, no duplicates */
 	size_t ngroups;
-	const char *home;  /* HOME for the workload; NULL without --user */
+	char *home;        /* HOME for the workload; NULL without --user */
 };
 
 /* Option setters (see sandbox_options[] in sandbox.c). */
@@ -29,8 +29,12 @@ int user_set_init_groups(const char *value, const char *where);
 bool user_requested(void);
 
 /* Resolves the options against passwd_path and group_path ("/etc/passwd", "/etc/group";
- * tests pass their own). Returns 0, or -1 after printing why. */
+ * tests pass their own) into ids, which is zeroed or from an earlier call (freed first).
+ * Returns 0, or -1 after printing why (ids then empty). */
 int user_resolve(const char *passwd_path, const char *group_path, struct sandbox_ids *ids);
+
+/* Frees what user_resolve() allocated in ids and empties it. */
+void user_free_ids(struct sandbox_ids *ids);
 
 /* In the child: setgroups, setresgid, setresuid, in that order, each checked. */
 int user_apply(const struct sandbox_ids *ids);

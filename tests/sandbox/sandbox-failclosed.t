@@ -53,6 +53,24 @@ like "$(cat "$T/stderr")" "cannot keep NET_RAW: usher itself does not have it" \
 	"capability missing from usher's bounding set: says why"
 ok "$([ ! -e "$T/marker" ]; echo $?)" "capability missing from usher's bounding set: workload never ran"
 
+# A drop the kernel refuses in the child is fatal: setpriv takes CAP_SETUID, then CAP_SETPCAP,
+# from usher, so setresuid and then the bounding-set drop fail after the fork.
+# refused_without CAP WHAT PATTERN USHER-ARGS...
+refused_without() {
+	local cap=$1 what=$2 pattern=$3
+	shift 3
+	rm -f "$T/marker"
+	in_image setpriv --bounding-set "-$cap" "${USHER_CLEAN[@]}" "$@" \
+		-- "$PROGS/write-marker" "$T/marker" >"$T/out" 2>"$T/stderr"
+	is "$?" 125 "$what: exit 125"
+	like "$(cat "$T/stderr")" "$pattern" "$what: says why"
+	ok "$([ ! -e "$T/marker" ]; echo $?)" "$what: workload never ran"
+}
+refused_without setuid "setresuid refused" "^usher: setresuid\(1000\): Operation not permitted$" --user 1000
+refused_without setpcap "bounding set drop refused" \
+	"^usher: dropping capability [0-9]+ from the bounding set: Operation not permitted \(usher lacks CAP_SETPCAP\)$" \
+	--user 1000
+
 cat >"$T/bad.conf" <<'CONF'
 [Service]
 User=alice

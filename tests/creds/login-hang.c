@@ -11,7 +11,7 @@
 static void usage(void)
 {
 	fprintf(stderr, "usage: login-hang [--pidfile F] [--ignore-term] [--grandchild] "
-			"[--stdin-to F] [--echo-stdin] [--release F]\n");
+			"[--stdin-to F] [--echo-stdin] [--release F] [--ignored WORD]\n");
 	exit(2);
 }
 
@@ -44,6 +44,8 @@ int main(int argc, char **argv)
 			grandchild = 1;
 		else if (strcmp(argv[i], "--echo-stdin") == 0)
 			echo_stdin = 1;
+		else if (strcmp(argv[i], "--ignored") == 0 && i + 1 < argc)
+			i++; /* a word only for /proc/PID/cmdline to show */
 		else
 			usage();
 	}

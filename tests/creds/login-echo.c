@@ -1,6 +1,7 @@
 /* tests/creds/login-echo.c — a login helper that reports what it was given: its stdin,
  * arguments, environment, signal mask, open fds and session, one fact per line. */
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,10 @@ static void describe(void)
 		printf("stdin: %s\n", isatty(0) ? "tty" : S_ISFIFO(st.st_mode) ? "pipe" :
 			S_ISCHR(st.st_mode) ? "chardev" : "other");
 	printf("session leader: %s\n", getsid(0) == getpid() ? "yes" : "no");
+	int tty = open("/dev/tty", O_RDWR | O_NOCTTY);
+	printf("/dev/tty: %s\n", tty >= 0 ? "opened" : "cannot open");
+	if (tty >= 0)
+		close(tty);
 	printf("group leader: %s\n", getpgid(0) == getpid() ? "yes" : "no");
 	status_line("SigBlk:");
 	status_line("SigIgn:");

@@ -207,9 +207,25 @@ for runner in "${runners[@]}"; do
 	out=$(run "$T/describe.conf" 2>&1)
 	like "$out" 'describe: stdin: chardev' "$r stdin is /dev/null without StandardInputText="
 	like "$out" 'describe: session leader: yes' "$r the helper leads its own session"
+	like "$out" 'describe: /dev/tty: cannot open' "$r the helper has no controlling terminal"
 	like "$out" 'describe: SigBlk:[[:space:]]+0+$' "$r no signal blocked in the helper"
 	like "$out" 'describe: SigIgn:[[:space:]]+0+$' "$r no signal ignored in the helper"
 	like "$out" 'describe: extra fds: 0' "$r no fd beyond 0-2 inherited"
+	# The same with usher on a terminal (script(1) gives it one): the helper still has none.
+	if command -v script >/dev/null; then
+		control=$(script -qec "$bin/login-echo --describe" /dev/null 2>&1)
+		if printf '%s' "$control" | grep -q '/dev/tty: opened'; then
+			tty_out=$(RUNNER=$runner USHER="${USHER:-}" BIN=$bin T=$T script -qec '
+				if [ "$RUNNER" = usher ]; then "$USHER" --config "$T/describe.conf" --env-file "$T/env" -- "$BIN/login-echo" --describe
+				else "$BIN/login-driver" "$T/describe.conf" "$T/env" -- "$BIN/login-echo" --describe; fi' /dev/null 2>&1)
+			like "$tty_out" 'usher: describe: /dev/tty: cannot open' "$r usher on a terminal: the helper cannot open /dev/tty"
+			like "$tty_out" 'usher: describe: stdin: chardev' "$r usher on a terminal: the helper's stdin is still /dev/null"
+		else
+			skip "script(1) gave no controlling terminal here"
+		fi
+	else
+		skip "no script(1) to give usher a terminal"
+	fi
 
 	# --- no secret in any argv or environ: usher, every helper, every grandchild
 	cat > "$T/scan.conf" <<-EOF

@@ -435,8 +435,8 @@ struct launch {
 };
 
 enum outcome_kind {
-	DONE, EXITED, SIGNALLED, TIMED_OUT, EXEC_FAILED, START_FAILED, TOO_MUCH_OUTPUT,
-	NO_EXIT, INTERRUPTED,
+	DONE, EXITED, SIGNALLED, TIMED_OUT, EXEC_FAILED, START_FAILED, INPUT_UNREADABLE,
+	TOO_MUCH_OUTPUT, NO_EXIT, INTERRUPTED,
 };
 
 struct outcome {
@@ -805,10 +805,8 @@ static struct outcome run_once(struct login *l, const struct launch *run)
 		in_child = open(run->input_file ? run->input_file : "/dev/null",
 				O_RDONLY | O_CLOEXEC | O_NOCTTY);
 		if (in_child < 0) {
-			int saved = errno;
-			usher_err("login \"%s\": %s: %s", l->name,
-				  run->input_file ? "StandardInput=file:" : "/dev/null", strerror(saved));
-			errno = saved;
+			if (run->input_file)
+				result.kind = INPUT_UNREADABLE;
 			goto fail;
 		}
 	}
@@ -1024,6 +1022,9 @@ static void describe(const struct login *l, const struct outcome *o, const char 
 		break;
 	case START_FAILED:
 		snprintf(out, size, "cannot start: %s", strerror(o->code));
+		break;
+	case INPUT_UNREADABLE:
+		snprintf(out, size, "StandardInput=file:%s: %s", l->input_file, strerror(o->code));
 		break;
 	case TOO_MUCH_OUTPUT:
 		snprintf(out, size, "wrote more than %d KiB to a captured stdout", CAPTURE_MAX / 1024);

@@ -202,6 +202,17 @@ for runner in "${runners[@]}"; do
 	is "$rc" 0 "$r pipe: both optional, first fails: the start goes on"
 	like "$out" 'login "registry": not run: its input, the output of "token", is missing; optional' "$r ... the second says why it did not run"
 
+	# --- stdin from a file
+	printf '[Login fromfile]\nExecStart=%s/login-hang --stdin-to %s/file.got --release %s/secret\nStandardInput=file:%s/secret\n' \
+		"$bin" "$T" "$T" "$T" > "$T/file.conf"
+	out=$(run "$T/file.conf" 2>&1); rc=$?
+	is "$rc" 0 "$r StandardInput=file: exit 0"
+	cmp -s "$T/file.got" "$T/secret"; ok $? "$r ... the helper read that file on stdin"
+	sed -i "s|StandardInput=file:$T/secret|StandardInput=file:$T/no-such-file|" "$T/file.conf"
+	out=$(run "$T/file.conf" 2>&1); rc=$?
+	is "$rc" 125 "$r StandardInput=file: missing: exit 125"
+	like "$out" "^usher: login \"fromfile\": StandardInput=file:$T/no-such-file: No such file or directory\$" "$r ... one line naming the file"
+
 	# --- the helper's process: stdin /dev/null, signals reset, no stray fds, own session
 	printf '[Login describe]\nExecStart=%s/login-echo --describe\n' "$bin" > "$T/describe.conf"
 	out=$(run "$T/describe.conf" 2>&1)

@@ -35,6 +35,7 @@ run_bg() {
 secret="pw-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 printf '%s' "$secret" > "$T/secret"
 printf 'password=%s\nusername=app-0000-1111\n' "$secret" > "$T/env"
+chmod 600 "$T/env" "$T/secret"  # as Nomad's secrets dir would have it (usher warns otherwise)
 
 # leaks FILE — true if FILE holds the secret (grep reads the pattern from a file, so the
 # secret is in no argv here either).

@@ -6,6 +6,7 @@
 # with empty /proc /dev /tmp /results; /results is a bind mount the workload reports into.
 # Needs root, runc, and the static (musl) build: the rootfs has no shared libraries.
 # A control run puts oci-workload itself at PID 1 to show the checks can fail without usher.
+# OCI_KEEP=1 keeps the temporary bundles and results for a look. See docs/oci-testing.md.
 set -u
 
 . "$SOURCE_ROOT/tests/lib/tap.sh"
@@ -89,7 +90,11 @@ cleanup() {
 		wait_for 20 job_gone "$pid" || kill "$pid" 2>/dev/null
 	done
 	wait 2>/dev/null
-	rm -rf "$tmp"
+	if [ "${OCI_KEEP:-0}" = 1 ]; then
+		diag "OCI_KEEP=1: bundles, outputs and results kept in $tmp"
+	else
+		rm -rf "$tmp"
+	fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

@@ -8,10 +8,24 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+static const char *term_marker;
+
+/* A SIGTERM handler can only run in a process that is not stopped: the marker proves usher
+ * sent SIGCONT along with SIGTERM. */
+static void on_term(int signo)
+{
+	(void)signo;
+	int fd = open(term_marker, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
+	_exit(0);
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: login-hang [--pidfile F] [--ignore-term] [--grandchild] "
-			"[--stdin-to F] [--echo-stdin] [--release F] [--ignored WORD]\n");
+			"[--stdin-to F] [--echo-stdin] [--release F] [--ignored WORD] "
+			"[--term-marker F] [--stop-self]\n");
 	exit(2);
 }
 
@@ -30,7 +44,7 @@ static void write_file(const char *path, const char *bytes, size_t len)
 int main(int argc, char **argv)
 {
 	const char *pidfile = NULL, *stdin_to = NULL, *release = NULL;
-	int ignore_term = 0, grandchild = 0, echo_stdin = 0;
+	int ignore_term = 0, grandchild = 0, echo_stdin = 0, stop_self = 0;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--pidfile") == 0 && i + 1 < argc)
 			pidfile = argv[++i];
@@ -44,6 +58,10 @@ int main(int argc, char **argv)
 			grandchild = 1;
 		else if (strcmp(argv[i], "--echo-stdin") == 0)
 			echo_stdin = 1;
+		else if (strcmp(argv[i], "--term-marker") == 0 && i + 1 < argc)
+			term_marker = argv[++i];
+		else if (strcmp(argv[i], "--stop-self") == 0)
+			stop_self = 1;
 		else if (strcmp(argv[i], "--ignored") == 0 && i + 1 < argc)
 			i++; /* a word only for /proc/PID/cmdline to show */
 		else
@@ -51,6 +69,8 @@ int main(int argc, char **argv)
 	}
 	if (ignore_term)
 		signal(SIGTERM, SIG_IGN);
+	else if (term_marker)
+		signal(SIGTERM, on_term);
 	static char input[1 << 16];
 	size_t input_len = 0;
 	if (stdin_to || echo_stdin) {
@@ -78,6 +98,8 @@ int main(int argc, char **argv)
 		write_file(pidfile, line, (size_t)len);
 	}
 	fprintf(stderr, "login-hang: waiting\n");
+	if (stop_self)
+		raise(SIGSTOP);
 	struct stat st;
 	for (;;) {
 		if (release && stat(release, &st) == 0)

@@ -95,6 +95,20 @@ for runner in "${runners[@]}"; do
 	gone() { [ ! -e "/proc/$1" ] || grep -q '^State:.*Z' "/proc/$1/status"; }
 	wait_for 30 gone "$grand_pid"; ok $? "$r not PID 1: the grandchild ($grand_pid) is gone too"
 
+	# --- a stopped helper with a SIGTERM handler: SIGCONT lets the handler run
+	cat > "$T/stopped.conf" <<-EOF
+		[Login stopped]
+		ExecStart=$bin/login-hang --term-marker $T/stopped.term --stop-self
+		TimeoutSec=1
+		TimeoutStopSec=2min
+		Optional=yes
+	EOF
+	rm -f "$T/stopped.term"
+	out=$(run "$T/stopped.conf" 2>&1); rc=$?
+	is "$rc" 0 "$r a helper that stopped itself: optional, so the start goes on"
+	like "$out" 'login "stopped": timed out after 1s' "$r ... after its timeout"
+	[ -e "$T/stopped.term" ]; ok $? "$r ... and its SIGTERM handler ran: SIGCONT came with SIGTERM"
+
 	# --- SIGTERM while a helper runs: 128+15, the group killed, no start
 	cat > "$T/term.conf" <<-EOF
 		[Login slow]

@@ -78,6 +78,7 @@ struct build {
 	int max_nr[MAX_ARCHES]; /* highest syscall number the applied rules name, per arch */
 	size_t arch_count;
 	size_t rules_added;
+	bool names_exit, names_exit_group;
 };
 
 static int add_arches(struct build *b, const struct sbx_profile *profile, const struct sbx_build_options *options)
@@ -166,6 +167,8 @@ static int add_rules(struct build *b, const struct sbx_profile *profile, const s
 			continue;
 		for (size_t n = 0; n < rule->name_count; n++) {
 			const char *name = rule->names[n];
+			b->names_exit |= strcmp(name, "exit") == 0;
+			b->names_exit_group |= strcmp(name, "exit_group") == 0;
 			if (!note_syscall(b, name)) {
 				usher_info("%s: \"%s\" is not a syscall on %s, skipped", b->origin, name, native_go_name());
 				continue;
@@ -177,6 +180,21 @@ static int add_rules(struct build *b, const struct sbx_profile *profile, const s
 				return -1;
 		}
 	}
+	return 0;
+}
+
+/* A process whose profile refuses exit and exit_group cannot end: libc retries exit forever
+ * (musl's _Exit loops), so a workload whose execve was refused would spin. Unless the profile
+ * says otherwise about them, both are allowed. */
+static int allow_exit(struct build *b, uint32_t default_action)
+{
+	if (default_action == SCMP_ACT_ALLOW)
+		return 0;
+	if (!b->names_exit && note_syscall(b, "exit") && add_one(b, SCMP_ACT_ALLOW, "exit", 0, NULL) < 0)
+		return -1;
+	if (!b->names_exit_group && note_syscall(b, "exit_group") &&
+	    add_one(b, SCMP_ACT_ALLOW, "exit_group", 0, NULL) < 0)
+		return -1;
 	return 0;
 }
 
@@ -312,6 +330,8 @@ int sbx_profile_compile(const struct sbx_profile *profile, const struct sbx_buil
 		rc = add_arches(&b, profile, options);
 	if (rc == 0)
 		rc = add_rules(&b, profile, options, default_action);
+	if (rc == 0)
+		rc = allow_exit(&b, default_action);
 	/* The binary tree (O(log n) per syscall); libseccomp 2.5 misbehaves with it and no rules. */
 	if (rc == 0 && b.rules_added > 0) {
 		int attr_rc = seccomp_attr_set(b.ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);

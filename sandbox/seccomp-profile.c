@@ -140,9 +140,9 @@ static int errno_at(const struct json *js, int i, const char *path, unsigned *va
 	uint64_t parsed;
 	if (u64_at(js, i, path, &parsed) < 0)
 		return -1;
-	/* SECCOMP_RET_DATA is 16 bits; the kernel caps errnos at 4095. */
-	if (parsed > 0xffff)
-		return fail(js, i, path, "%llu does not fit in a seccomp return value", (unsigned long long)parsed);
+	/* libseccomp (as under runc) refuses what the kernel could not return as an errno. */
+	if (parsed > 4095)
+		return fail(js, i, path, "%llu is not an errno (1 to 4095)", (unsigned long long)parsed);
 	*value = (unsigned)parsed;
 	return 0;
 }
@@ -657,20 +657,26 @@ static int line_of(const char *text, unsigned pos)
 	return line;
 }
 
+static int jsmn_failure(int rc, const jsmn_parser *parser, const char *text, const char *origin)
+{
+	if (rc == JSMN_ERROR_PART)
+		usher_err("%s: not valid JSON: it ends too early", origin);
+	else if (rc == JSMN_ERROR_NOMEM)
+		usher_err("%s: out of memory", origin);
+	else
+		usher_err("%s: line %d: not valid JSON", origin, line_of(text, parser->pos));
+	return -1;
+}
+
 int sbx_profile_parse(const char *text, size_t len, const char *origin, struct sbx_profile *profile)
 {
 	memset(profile, 0, sizeof *profile);
+	/* First count the tokens, then parse into exactly that many. */
 	jsmn_parser parser;
 	jsmn_init(&parser);
 	int count = jsmn_parse(&parser, text, len, NULL, 0);
-	if (count == JSMN_ERROR_PART) {
-		usher_err("%s: not valid JSON: it ends too early", origin);
-		return -1;
-	}
-	if (count < 0) {
-		usher_err("%s: line %d: not valid JSON", origin, line_of(text, parser.pos));
-		return -1;
-	}
+	if (count < 0)
+		return jsmn_failure(count, &parser, text, origin);
 	if (count == 0) {
 		usher_err("%s: empty file, not a seccomp profile", origin);
 		return -1;
@@ -683,11 +689,15 @@ int sbx_profile_parse(const char *text, size_t len, const char *origin, struct s
 	jsmn_init(&parser);
 	int parsed = jsmn_parse(&parser, text, len, tokens, (unsigned)count);
 	struct json js = { .text = text, .tokens = tokens, .origin = origin };
-	int rc = parsed == count ? profile_at(&js, profile) : -1;
-	if (parsed == count && rc == 0 && skip(&js, 0) != count)
-		rc = fail(&js, skip(&js, 0), "end", "text after the profile's closing brace");
+	int rc;
+	if (parsed < 0)
+		rc = jsmn_failure(parsed, &parser, text, origin);
 	else if (parsed != count)
-		usher_err("%s: not valid JSON", origin);
+		rc = jsmn_failure(JSMN_ERROR_INVAL, &parser, text, origin);
+	else
+		rc = profile_at(&js, profile);
+	if (rc == 0 && skip(&js, 0) != count)
+		rc = fail(&js, skip(&js, 0), "end", "text after the profile's closing brace");
 	free(tokens);
 	if (rc < 0)
 		sbx_profile_free(profile);

@@ -1,0 +1,172 @@
+/* tests/sandbox/syscall-probe.c — tries syscalls a seccomp profile decides on and prints
+ * "<probe> ok" or "<probe> <ERRNO>" for each (all of them, or those named in argv). */
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/personality.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef AF_ALG
+#define AF_ALG 38
+#endif
+#ifndef AF_VSOCK
+#define AF_VSOCK 40
+#endif
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
+/* mseal (Linux 6.10) is newer than the syscalls libseccomp 2.5 names: the ENOSYS stub's case. */
+#if !defined(SYS_mseal) && defined(__x86_64__)
+#define SYS_mseal 462
+#endif
+#define KEYCTL_GET_KEYRING_ID 0
+#define KEY_SPEC_SESSION_KEYRING -3
+
+static const char *errno_name(int e)
+{
+	switch (e) {
+	case EPERM: return "EPERM";
+	case ENOENT: return "ENOENT";
+	case EACCES: return "EACCES";
+	case EINVAL: return "EINVAL";
+	case ENOSYS: return "ENOSYS";
+	case EAFNOSUPPORT: return "EAFNOSUPPORT";
+	case EFAULT: return "EFAULT";
+	case ENOKEY: return "ENOKEY";
+	case EBADF: return "EBADF";
+	default: return NULL;
+	}
+}
+
+static void report(const char *probe, long rc)
+{
+	if (rc >= 0) {
+		printf("%s ok\n", probe);
+	} else {
+		const char *name = errno_name(errno);
+		if (name)
+			printf("%s %s\n", probe, name);
+		else
+			printf("%s errno%d\n", probe, errno);
+	}
+}
+
+static long close_if_fd(long fd)
+{
+	if (fd >= 0)
+		close((int)fd);
+	return fd;
+}
+
+/* clone with a namespace flag: the child (when the kernel lets one start) leaves at once. */
+static long clone_newuts(void)
+{
+	long pid = syscall(SYS_clone, CLONE_NEWUTS | SIGCHLD, 0, 0, 0, 0);
+	if (pid == 0)
+		_exit(0);
+	if (pid > 0)
+		waitpid((pid_t)pid, NULL, 0);
+	return pid;
+}
+
+static long plain_fork(void)
+{
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(0);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	return pid;
+}
+
+static long personality_no_randomize(void)
+{
+	long rc = personality(PER_LINUX | ADDR_NO_RANDOMIZE);
+	if (rc >= 0)
+		personality(PER_LINUX);
+	return rc;
+}
+
+static void seccomp_field(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	while (f && fgets(line, sizeof line, f))
+		if (strncmp(line, "Seccomp:", 8) == 0)
+			printf("seccomp_mode %ld\n", strtol(line + 8, NULL, 10));
+	if (f)
+		fclose(f);
+}
+
+static void run(const char *probe)
+{
+	errno = 0;
+	if (strcmp(probe, "getpid") == 0)
+		report(probe, getpid());
+	else if (strcmp(probe, "unshare") == 0)
+		report(probe, unshare(0)); /* no flags: a no-op the kernel always allows */
+	else if (strcmp(probe, "mount") == 0)
+		report(probe, mount("none", "/nonexistent-usher-probe", "tmpfs", 0, NULL));
+	else if (strcmp(probe, "keyctl") == 0)
+		report(probe, syscall(SYS_keyctl, KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, 0));
+	else if (strcmp(probe, "clone3") == 0)
+		report(probe, syscall(SYS_clone3, NULL, 0)); /* size 0: EINVAL when it gets to the kernel */
+	else if (strcmp(probe, "clone_newuts") == 0)
+		report(probe, clone_newuts());
+	else if (strcmp(probe, "fork") == 0)
+		report(probe, plain_fork());
+	else if (strcmp(probe, "socket_unix") == 0)
+		report(probe, close_if_fd(socket(AF_UNIX, SOCK_STREAM, 0)));
+	else if (strcmp(probe, "socket_inet") == 0)
+		report(probe, close_if_fd(socket(AF_INET, SOCK_STREAM, 0)));
+	else if (strcmp(probe, "socket_alg") == 0)
+		report(probe, close_if_fd(socket(AF_ALG, SOCK_SEQPACKET, 0)));
+	else if (strcmp(probe, "socket_vsock") == 0)
+		report(probe, close_if_fd(socket(AF_VSOCK, SOCK_STREAM, 0)));
+	else if (strcmp(probe, "personality_query") == 0)
+		report(probe, personality(0xffffffff));
+	else if (strcmp(probe, "personality_norandom") == 0)
+		report(probe, personality_no_randomize());
+	else if (strcmp(probe, "syslog") == 0)
+		report(probe, syscall(SYS_syslog, 10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0));
+	else if (strcmp(probe, "chmod") == 0)
+		report(probe, chmod("/nonexistent-usher-probe", 0644));
+	else if (strcmp(probe, "ptrace") == 0)
+		report(probe, syscall(SYS_ptrace, -1L /* no such request */, 0, 0, 0));
+#ifdef SYS_mseal
+	else if (strcmp(probe, "mseal") == 0)
+		report(probe, syscall(SYS_mseal, 0, 0, 0));
+#endif
+	else if (strncmp(probe, "getpriority:", 12) == 0)
+		/* getpriority(N, 0): a syscall whose first argument profiles can compare freely */
+		report(probe, syscall(SYS_getpriority, strtoul(probe + 12, NULL, 0), 0));
+	else if (strcmp(probe, "seccomp_mode") == 0)
+		seccomp_field();
+	else
+		printf("%s unknown-probe\n", probe);
+}
+
+int main(int argc, char **argv)
+{
+	static const char *const all[] = {
+		"getpid", "unshare", "mount", "keyctl", "clone3", "clone_newuts", "fork",
+		"socket_unix", "socket_inet", "socket_alg", "socket_vsock", "personality_query",
+		"personality_norandom", "syslog", "chmod", "ptrace", "mseal", "seccomp_mode",
+	};
+	if (argc > 1) {
+		for (int i = 1; i < argc; i++)
+			run(argv[i]);
+	} else {
+		for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+			run(all[i]);
+	}
+	return fflush(stdout) == 0 ? 0 : 1;
+}

@@ -44,7 +44,9 @@ static struct {
 	bool restart_on_change;
 } config = {
 	.wait_timeout_ms = 60000,
-	.var_files = { .all = true },
+	/* VAR_FILE is opt-in: callers' environments hold unrelated *_FILE variables
+	 * (TF_CLI_CONFIG_FILE, LOG_FILE) that must neither stop usher nor be rewritten. */
+	.var_files = { .all = false },
 	.reload_signal = SIGHUP,
 };
 
@@ -327,7 +329,7 @@ const struct usher_opt creds_options[] = {
 	  "remove NAME from the workload's environment, after every source; repeatable",
 	  set_unset_env },
 	{ "var-files", 0, "VarFiles", "all|none|NAME,...",
-	  "which NAME_FILE=/path variables set NAME from the file (default all)", set_var_files },
+	  "which NAME_FILE=/path variables set NAME from the file (default none)", set_var_files },
 	{ "wait-for", 0, "WaitFor", "PATH",
 	  "before loading, wait until PATH exists (a sidecar renders it); repeatable",
 	  set_wait_for },

@@ -52,7 +52,7 @@ int envdir_load(const char *dir, bool missing_ok, struct env *into,
 		int (*loaded_path)(const char *path));
 
 /* --- varfile.c --- */
-/* Which NAME_FILE variables are resolved. */
+/* Which NAME_FILE variables are resolved (--var-files; none by default). */
 struct varfile_policy {
 	bool all;            /* every NAME_FILE except USHER_* */
 	char **names;        /* else only these NAMEs (NULL-terminated; NULL = none) */

@@ -170,7 +170,11 @@ static int add_rules(struct build *b, const struct sbx_profile *profile, const s
 			b->names_exit |= strcmp(name, "exit") == 0;
 			b->names_exit_group |= strcmp(name, "exit_group") == 0;
 			if (!note_syscall(b, name)) {
-				usher_info("%s: \"%s\" is not a syscall on %s, skipped", b->origin, name, native_go_name());
+				/* The built-in profile names 32-bit and newer syscalls on purpose, as Docker's does. */
+				if (options->quiet)
+					usher_debug("%s: \"%s\" is not a syscall on %s, skipped", b->origin, name, native_go_name());
+				else
+					usher_info("%s: \"%s\" is not a syscall on %s, skipped", b->origin, name, native_go_name());
 				continue;
 			}
 			/* libseccomp refuses a rule whose action is the default one; it changes nothing. */

@@ -58,6 +58,7 @@ struct sbx_build_options {
 	bool arches_override;   /* use `arches` instead of the profile's list */
 	const uint32_t *arches; /* compat arches to add (native is always in) */
 	size_t arch_count;
+	bool quiet;             /* skipped names noted at -vv, not -v (the built-in profile) */
 };
 
 /* A compiled filter ready for seccomp(2). */

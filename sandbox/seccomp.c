@@ -127,6 +127,7 @@ static const struct sbx_precompiled *precompiled_variant(uint64_t workload_caps,
 static int build_now(const struct sbx_profile *profile, const char *origin, uint64_t workload_caps)
 {
 	struct sbx_build_options options = {
+		.quiet = mode != MODE_FILE,
 		.caps = workload_caps,
 		.kernel = sbx_running_kernel(),
 		.log_default = mode == MODE_LOG,

@@ -43,28 +43,40 @@ OUT=$("$USHER" -- "$PROBE" 2>"$T/stderr")
 is "$(result unshare)" ok "control: without --seccomp nothing is filtered"
 is "$(result seccomp_mode)" 0 "control: Seccomp field 0"
 
-OUT=$("$USHER" --seccomp default -- "$PROBE" 2>"$T/stderr")
-check_default "--seccomp default"
+# Docker's default capability set as the bounding set, as in a container: root keeps those.
+DOCKER_CAPS=(setpriv --bounding-set -all,+chown,+dac_override,+fsetid,+fowner,+mknod,+net_raw,+setgid,+setuid,+setfcap,+setpcap,+net_bind_service,+sys_chroot,+kill,+audit_write)
+OUT=$("${DOCKER_CAPS[@]}" "$USHER" -v --seccomp default -- "$PROBE" 2>"$T/stderr")
+check_default "--seccomp default, Docker's caps"
+like "$(cat "$T/stderr")" "built-in profile: precompiled" "Docker's caps: the precompiled filter is loaded"
 DEFAULT=$OUT
 
-OUT=$(in_pidns "$USHER" --seccomp default -- "$PROBE" 2>"$T/stderr")
-check_default "--seccomp default, usher as PID 1"
+OUT=$(in_pidns "${DOCKER_CAPS[@]}" "$USHER" --seccomp default -- "$PROBE" 2>"$T/stderr")
+check_default "--seccomp default, Docker's caps, usher as PID 1"
+
+OUT=$("$USHER" --seccomp default --cap-drop SYS_ADMIN -- "$PROBE" 2>"$T/stderr")
+check_default "--seccomp default --cap-drop SYS_ADMIN"
+
+# Root keeping CAP_SYS_ADMIN: Docker's conditional rules allow what the capability unlocks.
+OUT=$(in_pidns "$USHER" -v --seccomp default --cap-keep SYS_ADMIN -- "$PROBE" unshare mount clone3 keyctl 2>"$T/stderr")
+is "$OUT" "$(printf 'unshare ok\nmount ENOENT\nclone3 EINVAL\nkeyctl EPERM')" \
+	"--cap-keep SYS_ADMIN: unshare, mount, clone3 allowed; keyctl still EPERM"
+like "$(cat "$T/stderr")" "built-in profile: built at start" "--cap-keep SYS_ADMIN: the filter is built at start"
 
 OUT=$(in_pidns "$USHER" -v --seccomp default --user 1000 -- "$PROBE" 2>"$T/stderr")
 check_default "--seccomp default --user 1000, as PID 1"
 like "$(cat "$T/stderr")" "precompiled" "--user 1000: the precompiled filter is loaded"
 
-OUT=$("$USHER" --seccomp log -- "$PROBE" unshare keyctl seccomp_mode 2>"$T/stderr" | tr '\n' ' ')
+OUT=$("$USHER" --seccomp log --cap-drop SYS_ADMIN -- "$PROBE" unshare keyctl seccomp_mode 2>"$T/stderr" | tr '\n' ' ')
 is "$OUT" "unshare ok keyctl ok seccomp_mode 2 " "--seccomp log: refused calls are let through (logged)"
 
 printf '[Service]\nSeccomp=default\nSeccompArchitectures=x86,x32\n' >"$T/usher.conf"
-OUT=$("$USHER" -v --config "$T/usher.conf" -- "$PROBE" 2>"$T/stderr")
+OUT=$("${DOCKER_CAPS[@]}" "$USHER" -v --config "$T/usher.conf" -- "$PROBE" 2>"$T/stderr")
 is "$OUT" "$DEFAULT" "Seccomp= and SeccompArchitectures= in the config file: same answers"
 like "$(cat "$T/stderr")" "built at start" "SeccompArchitectures=x86,x32: the filter is built at start"
 
 FIX="$SHARED_DIR/fixtures/seccomp"
 if [ -d "$FIX" ]; then
-	OUT=$(in_pidns "$USHER" --seccomp "$FIX/moby-default.json" -- "$PROBE" 2>"$T/stderr")
+	OUT=$(in_pidns "${DOCKER_CAPS[@]}" "$USHER" --seccomp "$FIX/moby-default.json" -- "$PROBE" 2>"$T/stderr")
 	is "$OUT" "$DEFAULT" "Docker's default profile: same answers as the built-in one, as PID 1"
 else
 	skip "no $FIX (SHARED_DIR): Docker's profile not tested"

@@ -85,6 +85,7 @@ int sandbox_prepare(void)
 	return sbx_seccomp_prepare(workload_caps);
 }
 
+/* Also right before sandbox_prepare() has run: a vforked child must never skip a drop. */
 bool sandbox_active(void)
 {
 	return user_requested() || caps_active() || no_new_privs || no_new_privs_flag ||

@@ -61,6 +61,17 @@ is "$(result keyctl)" EPERM "CAP_SYS_ADMIN kept: keyctl is still EPERM"
 OUT=$(probe -v --arches x86,x32 default -- "$PROBE")
 like "$(cat "$T/stderr")" "built-in profile: built at start" "--seccomp-arches x86,x32: built at start"
 is "$OUT" "$DEFAULT" "--seccomp-arches x86,x32: native syscalls answered as without"
+# Other arches: killed as bad-arch unless asked for (an i386 syscall made with int 0x80).
+if [ "$(uname -m)" = x86_64 ] && [ "$("$PROBE" i386_getpid 2>/dev/null)" = "i386_getpid ok" ]; then
+	(probe default -- "$PROBE" i386_getpid >/dev/null) 2>/dev/null
+	is "$?" $((128 + 31)) "native only: an i386 syscall kills the process (SIGSYS)"
+	OUT=$(probe --arches x86 default -- "$PROBE" i386_getpid i386_mseal unshare | tr '\n' ' ')
+	is "$OUT" "i386_getpid ok i386_mseal ENOSYS unshare EPERM " \
+		"--seccomp-arches x86: i386 getpid allowed, newer i386 syscall ENOSYS, native rules kept"
+else
+	skip "no x86_64 with i386 emulation here"
+	skip "no x86_64 with i386 emulation here"
+fi
 OUT=$(probe -v --arches native default -- "$PROBE")
 like "$(cat "$T/stderr")" "precompiled" "--seccomp-arches native: precompiled"
 

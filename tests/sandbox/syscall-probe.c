@@ -95,6 +95,20 @@ static long personality_no_randomize(void)
 	return rc;
 }
 
+#ifdef __x86_64__
+/* A 32-bit (i386) syscall from this 64-bit process: the kernel sees AUDIT_ARCH_I386. */
+static long int80(long nr, long a, long b, long c)
+{
+	long ret;
+	__asm__ volatile("int $0x80" : "=a"(ret) : "a"(nr), "b"(a), "c"(b), "d"(c) : "memory");
+	if (ret < 0 && ret > -4096) {
+		errno = (int)-ret;
+		return -1;
+	}
+	return ret;
+}
+#endif
+
 static void seccomp_field(void)
 {
 	FILE *f = fopen("/proc/self/status", "r");
@@ -148,6 +162,12 @@ static void run(const char *probe)
 	else if (strncmp(probe, "getpriority:", 12) == 0)
 		/* getpriority(N, 0): a syscall whose first argument profiles can compare freely */
 		report(probe, syscall(SYS_getpriority, strtoul(probe + 12, NULL, 0), 0));
+#ifdef __x86_64__
+	else if (strcmp(probe, "i386_getpid") == 0)
+		report(probe, int80(20, 0, 0, 0));
+	else if (strcmp(probe, "i386_mseal") == 0)
+		report(probe, int80(462, 0, 0, 0));
+#endif
 	else if (strcmp(probe, "seccomp_mode") == 0)
 		seccomp_field();
 	else

@@ -348,7 +348,9 @@ const struct usher_opt creds_options[] = {
 
 /* ---------------------------------------------------------------- building the env */
 
-static char **base_env;                 /* the process environment given to creds_prepare */
+/* A copy of the process environment given to creds_prepare: reloads start from it again
+ * even if something in usher changes environ later. */
+static struct env base = ENV_EMPTY;
 static struct env current = ENV_EMPTY;  /* the workload's environment */
 static char **watched;                  /* paths given to watch_add(), NULL-terminated */
 static size_t watched_count;
@@ -378,7 +380,7 @@ static int load_env_file(const struct source *source, struct env *env)
 	if (rc != 0)
 		return rc > 0 ? 0 : -1;
 	struct envfile_error error;
-	rc = envfile_parse(source->format, data, len, base_env, env, &error);
+	rc = envfile_parse(source->format, data, len, env_vector(&base), env, &error);
 	wipe_free(data, len);
 	if (rc != 0) {
 		usher_err("%s:%zu: %s", source->path, error.line, error.why);
@@ -404,7 +406,7 @@ static int load_env_dir(const struct source *source, struct env *env)
 /* base, then each source in the order given, then NAME_FILE, then UnsetEnvironment=. */
 static int load_sources(struct env *env)
 {
-	if (env_copy_from(env, base_env) != 0) {
+	if (env_copy_from(env, env_vector(&base)) != 0) {
 		usher_err("out of memory");
 		return -1;
 	}
@@ -448,7 +450,7 @@ static int build(struct env *env)
 	return 0;
 }
 
-int creds_prepare(char **base)
+int creds_prepare(char **base_env)
 {
 	/* First: from here on usher's memory holds secrets; a workload running as the same
 	 * user must not ptrace it or read /proc/1/mem, environ or fds. */
@@ -459,7 +461,10 @@ int creds_prepare(char **base)
 	int rc = waitfor_paths(config.wait_paths, config.wait_timeout_ms);
 	if (rc != 0)
 		return rc;
-	base_env = base;
+	if (env_copy_from(&base, base_env) != 0) {
+		usher_err("out of memory");
+		return EXIT_USHER_FAILED;
+	}
 	struct env env = ENV_EMPTY;
 	rc = build(&env);
 	if (rc != 0) {
@@ -549,6 +554,7 @@ int creds_reload(void)
 void creds_wipe(void)
 {
 	env_wipe(&current);
+	env_wipe(&base);
 	for (size_t i = 0; i < expanded_count; i++)
 		wipe_argv(expanded[i]);
 	free(expanded);

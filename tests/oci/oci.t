@@ -324,4 +324,22 @@ like "$(cat "$tmp/stubborn/stderr" 2>&1)" "SIGKILL" "stubborn: usher SIGKILLed w
 # --- 6. usher: the workload ignores SIGTERM; the runtime's SIGKILL ends the container -------
 run_case stay 137 usher stay
 
+# --- 7. usher's own failure: a workload that is not in the image: 127 -----------------------
+name=notfound
+if [ "$SECONDS" -gt "$BUDGET_S" ]; then
+	ok 1 "$name: not run: earlier cases used up the time budget"
+elif make_bundle "$name" /usher -- /no-such-program; then
+	start "$name"
+	if wait_for "$(cap 60)" test -s "$tmp/$name/rc"; then
+		is "$(cat "$tmp/$name/rc")" 127 "$name: a missing workload ends the container with 127"
+		like "$(cat "$tmp/$name/stderr")" "no-such-program" "$name: usher names the missing program"
+	else
+		ok 1 "$name: a missing workload ends the container with 127"
+		diag "still running; state: $("${RUNC[@]}" state "$ID" 2>&1)"
+		show "$name"
+	fi
+else
+	ok 1 "$name: bundle"
+fi
+
 done_testing

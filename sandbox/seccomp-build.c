@@ -171,10 +171,11 @@ static int add_rules(struct build *b, const struct sbx_profile *profile, const s
 			b->names_exit_group |= strcmp(name, "exit_group") == 0;
 			if (!note_syscall(b, name)) {
 				/* The built-in profile names 32-bit and newer syscalls on purpose, as Docker's does. */
+				const char *also = b->arch_count > 1 ? " or its compat arches" : "";
 				if (options->quiet)
-					usher_debug("%s: \"%s\" is not a syscall on %s, skipped", b->origin, name, native_go_name());
+					usher_debug("%s: \"%s\" is not a syscall on %s%s, skipped", b->origin, name, native_go_name(), also);
 				else
-					usher_info("%s: \"%s\" is not a syscall on %s, skipped", b->origin, name, native_go_name());
+					usher_info("%s: \"%s\" is not a syscall on %s%s, skipped", b->origin, name, native_go_name(), also);
 				continue;
 			}
 			/* libseccomp refuses a rule whose action is the default one; it changes nothing. */

@@ -142,12 +142,12 @@ static int errno_at(const struct json *js, int i, const char *path, unsigned *va
 		return -1;
 	/* libseccomp (as under runc) refuses what the kernel could not return as an errno. */
 	if (parsed > 4095)
-		return fail(js, i, path, "%llu is not an errno (1 to 4095)", (unsigned long long)parsed);
+		return fail(js, i, path, "%llu is not an errno (0 to 4095)", (unsigned long long)parsed);
 	*value = (unsigned)parsed;
 	return 0;
 }
 
-static int u64_of_number_field(const struct json *js, int i, const char *path, unsigned *out)
+static int u32_at(const struct json *js, int i, const char *path, unsigned *out)
 {
 	uint64_t value;
 	if (u64_at(js, i, path, &value) < 0)
@@ -386,7 +386,7 @@ static int args_at(const struct json *js, int i, const char *path, struct sbx_ru
 		for (int k = 0; k < keys; k++, i = skip(js, i + 1)) {
 			int value = i + 1;
 			if (is_key(js, i, "index")) {
-				if (u64_of_number_field(js, value, where, &arg->index) < 0)
+				if (u32_at(js, value, where, &arg->index) < 0)
 					return -1;
 				if (arg->index > 5)
 					return fail(js, value, where, "index %u: syscalls have 6 arguments, 0 to 5", arg->index);

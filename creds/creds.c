@@ -76,8 +76,8 @@ static int push_source(struct source source, const char *where)
 	return 0;
 }
 
-/* "[-][FORMAT:]PATH" → source; FORMAT is a known word followed by ':', else part of PATH
- * only if it does not look like a format (a typo such as "nomda:" is an error). */
+/* "[-][FORMAT:]PATH" → source. Text before a ':' that comes before any '/' must be a
+ * format, so a typo such as "nomda:" is an error (a file named a:b is ./a:b). */
 static int set_env_file(const char *value, const char *where)
 {
 	struct source source = { .kind = SOURCE_FILE, .format = ENVFILE_NOMAD };

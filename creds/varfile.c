@@ -57,19 +57,22 @@ static int resolve_one(struct env *env, const char *file_key,
 		       int (*loaded_path)(const char *path))
 {
 	size_t name_len = strlen(file_key) - 5;
-	char name[name_len + 1];
-	memcpy(name, file_key, name_len);
-	name[name_len] = '\0';
-
 	const char *path = env_get(env, file_key);
-	const char *current = env_get(env, name);
 	/* file_env's tests are "non-empty": NAME= with NAME_FILE set lets the file win. */
 	if (!path || !*path)
 		return 0;
-	if (current && *current) {
-		usher_err("both %s and %s are set (but are exclusive)", name, file_key);
+	char *name = strndup(file_key, name_len);
+	if (!name) {
+		usher_err("out of memory");
 		return -1;
 	}
+	const char *current = env_get(env, name);
+	if (current && *current) {
+		usher_err("both %s and %s are set (but are exclusive)", name, file_key);
+		free(name);
+		return -1;
+	}
+	free(name);
 	char *data;
 	size_t len;
 	if (secret_file_read(path, false, &data, &len) != 0)
@@ -82,7 +85,7 @@ static int resolve_one(struct env *env, const char *file_key,
 		rc = -1;
 	} else if (loaded_path && loaded_path(path) != 0) {
 		rc = -1;
-	} else if (env_set(env, name, name_len, data, value_len, true) != 0) {
+	} else if (env_set(env, file_key, name_len, data, value_len, true) != 0) {
 		usher_err("%s: out of memory", path);
 		rc = -1;
 	}

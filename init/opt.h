@@ -10,7 +10,8 @@ struct usher_opt {
 	const char *arg_name;  /* "PATH"; NULL for a flag (its setter then gets "yes") */
 	const char *help;      /* one line for --help */
 	/* Stores value. `where` names its origin for messages: "--env-file" or
-	 * "/etc/usher.conf:12". Returns 0, or -1 after printing "usher: <where>: <why>". */
+	 * "/etc/usher.conf:12". Both strings live as long as the process, so a setter may
+	 * keep the pointers. Returns 0, or -1 after printing "usher: <where>: <why>". */
 	int (*set)(const char *value, const char *where);
 };
 

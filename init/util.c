@@ -139,3 +139,15 @@ long long now_ms(void)
 		return 0; /* CLOCK_MONOTONIC cannot fail on Linux; 0 keeps callers sane */
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+const char *keep_string(const char *text)
+{
+	static char pool[16384];
+	static size_t used;
+	size_t size = strlen(text) + 1;
+	if (size > sizeof pool - used)
+		return "(option)"; /* only option origins come here: thousands of them fit */
+	char *copy = memcpy(pool + used, text, size);
+	used += size;
+	return copy;
+}

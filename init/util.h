@@ -28,6 +28,9 @@ int parse_bool(const char *text, bool *value);
 /* Decimal integer within [min, max]. -1 on bad input. */
 int parse_long(const char *text, long min, long max, long *value);
 
+/* A copy of text that lives as long as the process (a static pool; no free needed). */
+const char *keep_string(const char *text);
+
 /* Monotonic clock in milliseconds. */
 long long now_ms(void);
 

@@ -1,0 +1,148 @@
+/* init/config.c — reads the INI-style config file: [Service] keys go to the option
+ * tables, [Login NAME] sections to creds/. Every error names the file and line. */
+#include "config.h"
+#include "creds.h"
+#include "options.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CONFIG_MAX_BYTES (1024 * 1024)
+#define CONFIG_MAX_FILES 16
+
+static char *config_texts[CONFIG_MAX_FILES];
+static unsigned config_count;
+
+/* The whole file, kept for the life of the process: setters may keep pointers into it. */
+static char *read_whole_file(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		usher_err("%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > CONFIG_MAX_BYTES) {
+		usher_err("%s: %s", path, errno ? strerror(errno) : "not a regular file under 1 MiB");
+		close(fd);
+		return NULL;
+	}
+	char *text = malloc((size_t)st.st_size + 1);
+	if (!text) {
+		usher_err("%s: out of memory", path);
+		close(fd);
+		return NULL;
+	}
+	size_t filled = 0;
+	while (filled < (size_t)st.st_size) {
+		ssize_t got = read(fd, text + filled, (size_t)st.st_size - filled);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0) {
+			usher_err("%s: %s", path, got < 0 ? strerror(errno) : "file shrank while read");
+			close(fd);
+			free(text);
+			return NULL;
+		}
+		filled += (size_t)got;
+	}
+	close(fd);
+	text[filled] = '\0';
+	if (strlen(text) != filled) {
+		usher_err("%s: contains a NUL byte", path);
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+static char *trim(char *text)
+{
+	while (*text == ' ' || *text == '\t')
+		text++;
+	char *end = text + strlen(text);
+	while (end > text && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+		*--end = '\0';
+	return text;
+}
+
+/* "[Service]" -> section "Service", login NULL; "[Login acr]" or [Login "acr"] -> login "acr". */
+static int parse_section(char *line, const char *where, const char **login)
+{
+	char *close = strchr(line, ']');
+	if (!close || *trim(close + 1) != '\0') {
+		usher_err("%s: malformed section header", where);
+		return -1;
+	}
+	*close = '\0';
+	char *name = trim(line + 1);
+	if (strcmp(name, "Service") == 0) {
+		*login = NULL;
+		return 0;
+	}
+	if (strncmp(name, "Login", 5) == 0 && (name[5] == ' ' || name[5] == '\t')) {
+		char *helper = trim(name + 5);
+		size_t length = strlen(helper);
+		if (length >= 2 && helper[0] == '"' && helper[length - 1] == '"') {
+			helper[length - 1] = '\0';
+			helper++;
+		}
+		if (*helper && !strpbrk(helper, "\" \t")) {
+			*login = helper;
+			return 0;
+		}
+	}
+	usher_err("%s: unknown section [%s] (expected [Service] or [Login NAME])", where, name);
+	return -1;
+}
+
+int config_read(const char *path)
+{
+	char *text = read_whole_file(path);
+	if (!text)
+		return -1;
+	config_texts[config_count++ % CONFIG_MAX_FILES] = text; /* setters keep pointers into it */
+	bool in_section = false;
+	const char *login = NULL;
+	unsigned line_number = 0;
+	for (char *line = text, *next; line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		line_number++;
+		char where[512];
+		snprintf(where, sizeof where, "%s:%u", path, line_number);
+		char *content = trim(line);
+		if (*content == '\0' || *content == '#' || *content == ';')
+			continue;
+		if (*content == '[') {
+			if (parse_section(content, where, &login) != 0)
+				return -1;
+			in_section = true;
+			continue;
+		}
+		char *equals = strchr(content, '=');
+		if (!equals) {
+			usher_err("%s: expected Key=Value", where);
+			return -1;
+		}
+		*equals = '\0';
+		char *key = trim(content), *value = trim(equals + 1);
+		if (!in_section) {
+			usher_err("%s: '%s' comes before any section ([Service] or [Login NAME])", where, key);
+			return -1;
+		}
+		const char *lasting_where = keep_string(where);
+		int rc = login ? creds_login_set(login, key, value, lasting_where)
+			       : options_set_conf_key(key, value, lasting_where);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,129 @@
+/* init/main.c — usher's start-up, in order: block signals, read options, credentials,
+ * sandbox preparation, spawn the workload, then hand over to the supervising loop. */
+#include "creds.h"
+#include "options.h"
+#include "sandbox.h"
+#include "signals.h"
+#include "spawn.h"
+#include "supervise.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static char **command_argv; /* the workload's command as given, before expansion */
+
+/* The workload's environment: creds' result, plus HOME of the target user when unset. */
+static char **workload_environment(void)
+{
+	char **env = creds_env();
+	const char *home = sandbox_home();
+	if (!home)
+		return env;
+	size_t count = 0;
+	for (; env[count]; count++)
+		if (strncmp(env[count], "HOME=", 5) == 0)
+			return env;
+	char **with_home = calloc(count + 2, sizeof *with_home);
+	char *home_entry = malloc(strlen(home) + 6);
+	if (!with_home || !home_entry) {
+		usher_err("out of memory");
+		return NULL;
+	}
+	memcpy(with_home, env, count * sizeof *env);
+	sprintf(home_entry, "HOME=%s", home);
+	with_home[count] = home_entry;
+	return with_home;
+}
+
+/* Everything a start needs, allocated here so spawning and the loop do not allocate. */
+static int workload_build(struct workload *w)
+{
+	w->envp = workload_environment();
+	if (!w->envp)
+		return EXIT_USHER_FAILED;
+	w->argv = creds_expand_argv(command_argv);
+	if (!w->argv)
+		return EXIT_USHER_FAILED;
+	return workload_resolve(w);
+}
+
+int workload_prepare_next(struct workload *next)
+{
+	if (creds_reload() != 0)
+		return -1;
+	struct workload built = { .take_terminal = next->take_terminal,
+				  .child_mask = next->child_mask };
+	if (workload_build(&built) != 0)
+		return -1;
+	*next = built;
+	return 0;
+}
+
+static void become_subreaper(bool is_pid1)
+{
+	if (is_pid1 && !settings.subreaper)
+		return;
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
+		usher_warn("cannot register as a child subreaper: %s; orphans will not be reaped",
+			   strerror(errno));
+		return;
+	}
+	if (!is_pid1)
+		usher_info("not PID 1 (pid %d): registered as a child subreaper", (int)getpid());
+}
+
+int main(int argc, char **argv)
+{
+	/* First of all: a signal that comes while usher starts stays pending, not lost. */
+	static struct workload w;
+	sigset_t handled;
+	signal_fill_handled(&handled);
+	if (sigprocmask(SIG_BLOCK, &handled, &w.child_mask) != 0) {
+		usher_err("sigprocmask: %s", strerror(errno));
+		return EXIT_USHER_FAILED;
+	}
+	bool is_pid1 = getpid() == 1;
+
+	int command_index = options_parse(argc, argv, environ);
+	if (command_index < 0)
+		return EXIT_USHER_FAILED;
+	if (command_index >= argc) {
+		usher_err("no command to run (usage: usher [options] [--] command [args...]; "
+			  "see usher --help)");
+		return EXIT_USHER_FAILED;
+	}
+	command_argv = argv + command_index;
+	become_subreaper(is_pid1);
+	if (settings.parent_death_signal &&
+	    prctl(PR_SET_PDEATHSIG, settings.parent_death_signal) != 0) {
+		usher_err("PR_SET_PDEATHSIG: %s", strerror(errno));
+		return EXIT_USHER_FAILED;
+	}
+
+	int rc = creds_prepare(environ);
+	if (rc == 0)
+		rc = sandbox_prepare();
+	if (rc == 0)
+		rc = workload_build(&w);
+	if (rc != 0) {
+		creds_wipe();
+		return rc;
+	}
+	w.take_terminal = isatty(STDIN_FILENO);
+	pid_t pid = workload_spawn(&w);
+	if (pid < 0) {
+		creds_wipe();
+		return EXIT_USHER_FAILED;
+	}
+	usher_debug("workload %s started as pid %d", w.path, (int)pid);
+	rc = supervise(&w, pid, is_pid1);
+	creds_wipe();
+	return rc;
+}

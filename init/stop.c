@@ -1,0 +1,100 @@
+/* init/stop.c — signals every process usher answers for when the workload is gone:
+ * kill(-1) as PID 1, a walk of /proc's children lists as a subreaper. */
+#include "stop.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define MAX_TRACKED 65536
+
+static pid_t pending[MAX_TRACKED]; /* descendants still to visit */
+static size_t pending_count;
+
+static void push(pid_t pid)
+{
+	if (pending_count < MAX_TRACKED)
+		pending[pending_count++] = pid;
+}
+
+/* Reads one children file in chunks, pushing each pid; a pid split across chunks is kept. */
+static void push_children_listed_in(const char *file)
+{
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return; /* the process is already gone */
+	char chunk[4096];
+	long number = 0;
+	bool in_number = false;
+	for (;;) {
+		ssize_t got = read(fd, chunk, sizeof chunk);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		for (ssize_t i = 0; i < got; i++) {
+			if (chunk[i] >= '0' && chunk[i] <= '9') {
+				number = number * 10 + (chunk[i] - '0');
+				in_number = true;
+			} else if (in_number) {
+				push((pid_t)number);
+				number = 0;
+				in_number = false;
+			}
+		}
+	}
+	if (in_number)
+		push((pid_t)number);
+	close(fd);
+}
+
+/* Every thread of pid may have children of its own. */
+static void push_children_of(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+	int dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		return;
+	char entries[4096];
+	for (;;) {
+		long got = syscall(SYS_getdents64, dir, entries, sizeof entries);
+		if (got <= 0)
+			break;
+		for (long offset = 0; offset < got;) {
+			struct dirent64 *entry = (struct dirent64 *)(entries + offset);
+			offset += entry->d_reclen;
+			if (entry->d_name[0] < '0' || entry->d_name[0] > '9')
+				continue;
+			char children[320];
+			snprintf(children, sizeof children, "/proc/%d/task/%s/children", (int)pid,
+				 entry->d_name);
+			push_children_listed_in(children);
+		}
+	}
+	close(dir);
+}
+
+void signal_everyone(int sig, bool is_pid1)
+{
+	if (is_pid1) {
+		if (kill(-1, sig) != 0 && errno != ESRCH)
+			usher_warn("kill(-1, %d): %s", sig, strerror(errno));
+		return;
+	}
+	pending_count = 0;
+	push_children_of(getpid());
+	while (pending_count > 0) {
+		pid_t pid = pending[--pending_count];
+		/* Signal before descending so a parent cannot spawn past the walk unnoticed. */
+		if (kill(pid, sig) != 0 && errno != ESRCH)
+			usher_warn("kill(%d, %d): %s", (int)pid, sig, strerror(errno));
+		push_children_of(pid);
+	}
+}

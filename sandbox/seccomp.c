@@ -136,6 +136,8 @@ static int build_now(const struct sbx_profile *profile, const char *origin, uint
 		.arch_count = compat_arch_count,
 	};
 	long long start = now_us();
+	free(built.insns); /* from an earlier prepare, if any */
+	program = (struct sock_fprog){ 0 };
 	if (sbx_profile_compile(profile, &options, origin, &built) < 0)
 		return -1;
 	program = (struct sock_fprog){ .len = built.len, .filter = built.insns };

@@ -6,7 +6,7 @@
 PROGS="$BUILD_ROOT/tests/sandbox"
 HARNESS="$PROGS/seccomp-harness"
 PROBE="$PROGS/syscall-probe"
-T=$(mktemp -d /tmp/usher-seccomp.XXXXXX) || exit 1
+T=$(mktemp -d "${TMPDIR:-/tmp}/usher-seccomp.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT
 CAP_SYS_ADMIN=$((1 << 21))
 CAP_SYS_PTRACE=$((1 << 19))
@@ -28,7 +28,11 @@ OUT=$BASE
 is "$(result unshare)" ok "control: unshare(0) works unfiltered"
 is "$(result clone3)" EINVAL "control: clone3 reaches the kernel unfiltered"
 is "$(result personality_norandom)" ok "control: personality(ADDR_NO_RANDOMIZE) works unfiltered"
-isnt "$(result mount)" EPERM "control: mount fails for another reason than EPERM (root)"
+if [ "$(id -u)" -eq 0 ]; then
+	isnt "$(result mount)" EPERM "control: mount fails for another reason than EPERM (root)"
+else
+	skip "not root: mount is EPERM even unfiltered"
+fi
 
 # The built-in default profile (precompiled variant for no kept caps).
 OUT=$(probe -v default -- "$PROBE")
@@ -53,7 +57,11 @@ DEFAULT=$OUT
 OUT=$(probe -v --caps "$(printf %x $CAP_SYS_ADMIN)" default -- "$PROBE")
 like "$(cat "$T/stderr")" "built-in profile: built at start" "CAP_SYS_ADMIN kept: the filter is built at start"
 is "$(result unshare)" ok "CAP_SYS_ADMIN kept: unshare is allowed"
-is "$(result clone_newuts)" ok "CAP_SYS_ADMIN kept: clone with namespace flags is allowed"
+if [ "$(id -u)" -eq 0 ]; then
+	is "$(result clone_newuts)" ok "CAP_SYS_ADMIN kept: clone with namespace flags is allowed"
+else
+	skip "not root: the kernel refuses a new UTS namespace anyway"
+fi
 is "$(result clone3)" EINVAL "CAP_SYS_ADMIN kept: clone3 reaches the kernel"
 is "$(result keyctl)" EPERM "CAP_SYS_ADMIN kept: keyctl is still EPERM"
 

@@ -5,7 +5,7 @@
 
 PROGS="$BUILD_ROOT/tests/sandbox"
 PROBE="$PROGS/syscall-probe"
-T=$(mktemp -d /tmp/usher-seccomp.XXXXXX) || exit 1
+T=$(mktemp -d "${TMPDIR:-/tmp}/usher-seccomp.XXXXXX") || exit 1
 chmod 0755 "$T"
 trap 'rm -rf "$T"' EXIT
 

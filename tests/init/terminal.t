@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# tests/init/terminal.t — with a terminal on stdin the workload owns the foreground process
+# group, so Ctrl-C and job control reach it as in a shell; without one nothing changes.
+. "$SOURCE_ROOT/tests/lib/tap.sh"
+probe="$BUILD_ROOT/tests/init/probe"
+if ! command -v script >/dev/null; then skip "script(1) not installed"; done_testing; exit; fi
+
+out=$(script -qec "\"$USHER\" -- \"$probe\" foreground" /dev/null | tr -d '\r')
+pgrp=$(printf '%s' "$out" | sed -n 's/^pgrp=\([0-9]*\) .*/\1/p'); fg=$(printf '%s' "$out" | sed -n 's/.* fg=\([0-9-]*\)$/\1/p')
+is "$fg" "$pgrp" "tty: the workload's process group is the terminal's foreground group"
+out=$(script -qec "unshare --pid --fork --mount-proc \"$USHER\" -- \"$probe\" foreground" /dev/null | tr -d '\r')
+like "$out" "^pgrp=2 fg=2$" "tty, PID 1: the workload (pid 2) owns the foreground"
+
+# Ctrl-C typed on the terminal goes to the foreground group: the workload dies of SIGINT.
+out=$(script -qec "\"$USHER\" -- sh -c 'printf ready; sleep 30'; echo rc=\$?" /dev/null < <(sleep 1; printf '\003'; sleep 2) | tr -d '\r')
+like "$out" "rc=130" "tty: Ctrl-C interrupts the workload; usher exits 130"
+
+out=$("$USHER" -- "$probe" foreground < /dev/null)
+like "$out" "fg=-1" "no tty: nothing to take over"
+done_testing

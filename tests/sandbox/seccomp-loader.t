@@ -189,6 +189,9 @@ cat >"$T/cond.json" <<-'JSON'
       "excludes": { "arches": ["s390x"] } },
     { "name": "getpriority", "action": "SCMP_ACT_LOG", "args": [{ "index": 0, "value": 108, "op": "SCMP_CMP_EQ" }] },
     { "name": "getpriority", "action": "SCMP_ACT_KILL_PROCESS", "args": [{ "index": 0, "value": 109, "op": "SCMP_CMP_EQ" }] },
+    { "name": "getpriority", "action": "SCMP_ACT_TRAP", "args": [{ "index": 0, "value": 110, "op": "SCMP_CMP_EQ" }] },
+    { "name": "getpriority", "action": "SCMP_ACT_TRACE", "args": [{ "index": 0, "value": 111, "op": "SCMP_CMP_EQ" }] },
+    { "name": "getpriority", "action": "SCMP_ACT_KILL", "args": [{ "index": 0, "value": 112, "op": "SCMP_CMP_EQ" }] },
     { "names": ["no_such_syscall"], "action": "SCMP_ACT_ERRNO" }
   ] }
 JSON
@@ -202,6 +205,17 @@ OUT=$(probe --caps "$(printf %x $((CAP_SYSLOG | CAP_SYS_PTRACE)))" "$T/cond.json
 is "$OUT" "errno105 EINVAL " "includes.caps kept: rule applies; excludes.caps kept: rule skipped"
 (probe "$T/cond.json" -- "$PROBE" getpriority:109 >/dev/null) 2>/dev/null # no "Bad system call" noise
 is "$?" $((128 + 31)) "SCMP_ACT_KILL_PROCESS kills with SIGSYS"
+(probe "$T/cond.json" -- "$PROBE" getpriority:110 >/dev/null) 2>/dev/null
+is "$?" $((128 + 31)) "SCMP_ACT_TRAP sends SIGSYS (no handler: the probe dies of it)"
+(probe "$T/cond.json" -- "$PROBE" getpriority:112 >/dev/null) 2>/dev/null
+is "$?" $((128 + 31)) "SCMP_ACT_KILL kills (the only thread) with SIGSYS"
+OUT=$(probe "$T/cond.json" -- "$PROBE" getpriority:111)
+is "$OUT" "getpriority:111 ENOSYS" "SCMP_ACT_TRACE without a tracer: ENOSYS"
+
+# flags go to seccomp(2); an unknown one is refused (below, with the malformed profiles).
+printf '%s' '{"defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW", "SECCOMP_FILTER_FLAG_TSYNC"], "syscalls": [{"names": ["keyctl"], "action": "SCMP_ACT_ERRNO"}]}' >"$T/flags.json"
+OUT=$(probe "$T/flags.json" -- "$PROBE" keyctl seccomp_mode | tr '\n' ' ')
+is "$OUT" "keyctl EPERM seccomp_mode 2 " "flags LOG, SPEC_ALLOW, TSYNC: the filter loads with them"
 
 # defaultErrnoRet: the built-in allow-list with 13 (EACCES) for the rest.
 if [ -f "$SOURCE_ROOT/sandbox/seccomp-default.json" ]; then
@@ -253,6 +267,8 @@ refused "bad minKernel" "syscalls\[0\].includes.minKernel: expected a kernel ver
 refused "two documents" "end: text after the profile" '{"defaultAction": "SCMP_ACT_ALLOW"} {}'
 refused "string for a number" "defaultErrnoRet: expected a non-negative integer" \
 	'{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": "1"}'
+refused "unknown flag" "flags: unknown flag \"SECCOMP_FILTER_FLAG_FAST\"" \
+	'{"defaultAction": "SCMP_ACT_ERRNO", "flags": ["SECCOMP_FILTER_FLAG_FAST"]}'
 refused "listener" "listenerPath: seccomp agents are not supported" \
 	'{"defaultAction": "SCMP_ACT_ERRNO", "listenerPath": "/run/agent.sock"}'
 # Found only when compiling: more BPF than the kernel takes (one rule per value on one argument).

@@ -45,6 +45,9 @@ is "$(result seccomp_mode)" 0 "control: Seccomp field 0"
 
 # Docker's default capability set as the bounding set, as in a container: root keeps those.
 DOCKER_CAPS=(setpriv --bounding-set -all,+chown,+dac_override,+fsetid,+fowner,+mknod,+net_raw,+setgid,+setuid,+setfcap,+setpcap,+net_bind_service,+sys_chroot,+kill,+audit_write)
+OUT=$("$USHER" --seccomp default --seccomp unconfined -- "$PROBE" unshare seccomp_mode 2>"$T/stderr" | tr '\n' ' ')
+is "$OUT" "unshare ok seccomp_mode 0 " "--seccomp unconfined (last one wins): no filter"
+
 OUT=$("${DOCKER_CAPS[@]}" "$USHER" -v --seccomp default -- "$PROBE" 2>"$T/stderr")
 check_default "--seccomp default, Docker's caps"
 like "$(cat "$T/stderr")" "built-in profile: precompiled" "Docker's caps: the precompiled filter is loaded"
@@ -99,6 +102,13 @@ values=$(seq 0 4999 | sed 's/.*/{"index": 0, "value": &, "op": "SCMP_CMP_EQ"}/' 
 refused "filter too large (found when building)" "the filter has [0-9]+ instructions" \
 	"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"getpriority\"], \"action\": \"SCMP_ACT_ERRNO\", \"args\": [$values]}]}"
 rm -f "$T/marker"
+"$USHER" --seccomp '' -- "$PROGS/write-marker" "$T/marker" >"$T/out" 2>"$T/stderr"
+is "$?" 125 "empty --seccomp: exit 125"
+like "$(cat "$T/stderr")" "^usher: --seccomp: empty value" "empty --seccomp: says why"
+"$USHER" --seccomp default --seccomp-arches x86,sparc -- "$PROGS/write-marker" "$T/marker" >"$T/out" 2>"$T/stderr"
+is "$?" 125 "unknown --seccomp-arches: exit 125"
+like "$(cat "$T/stderr")" "^usher: --seccomp-arches: unknown architecture \"sparc\"" "unknown --seccomp-arches: says why"
+ok "$([ ! -e "$T/marker" ]; echo $?)" "bad option values: workload never ran"
 "$USHER" --seccomp "$T/none.json" -- "$PROGS/write-marker" "$T/marker" >"$T/out" 2>"$T/stderr"
 is "$?" 125 "missing profile: exit 125"
 like "$(cat "$T/stderr")" "^usher: $T/none.json: No such file or directory" "missing profile: says why"

@@ -141,7 +141,12 @@ static int add_one(struct build *b, uint32_t action, const char *name, unsigned 
  * allows one comparison per argument per rule); otherwise all conditions form one rule. */
 static int add_rule(struct build *b, const struct sbx_rule *rule, uint32_t action, const char *name)
 {
-	struct scmp_arg_cmp conditions[rule->arg_count + 1];
+	/* On the heap: a profile may give thousands of conditions. */
+	struct scmp_arg_cmp *conditions = calloc(rule->arg_count + 1, sizeof *conditions);
+	if (!conditions) {
+		usher_err("%s: out of memory", b->origin);
+		return -1;
+	}
 	unsigned per_index[6] = { 0 };
 	bool repeated = false;
 	for (size_t k = 0; k < rule->arg_count; k++) {
@@ -150,12 +155,13 @@ static int add_rule(struct build *b, const struct sbx_rule *rule, uint32_t actio
 		                                       .datum_a = arg->value, .datum_b = arg->value_two };
 		repeated |= ++per_index[arg->index] > 1;
 	}
+	int rc = 0;
 	if (!repeated)
-		return add_one(b, action, name, (unsigned)rule->arg_count, conditions);
-	for (size_t k = 0; k < rule->arg_count; k++)
-		if (add_one(b, action, name, 1, &conditions[k]) < 0)
-			return -1;
-	return 0;
+		rc = add_one(b, action, name, (unsigned)rule->arg_count, conditions);
+	for (size_t k = 0; repeated && rc == 0 && k < rule->arg_count; k++)
+		rc = add_one(b, action, name, 1, &conditions[k]);
+	free(conditions);
+	return rc;
 }
 
 static int add_rules(struct build *b, const struct sbx_profile *profile, const struct sbx_build_options *options,
@@ -265,8 +271,9 @@ static size_t write_stub(const struct build *b, struct sock_filter *stub)
 
 static bool needs_enosys_stub(uint32_t default_action)
 {
-	/* With ALLOW or LOG as default nothing is refused, so there is nothing to fall back from. */
-	return default_action != SCMP_ACT_ALLOW && default_action != SCMP_ACT_LOG;
+	/* Only an errno default is turned into ENOSYS, a better errno: with ALLOW or LOG nothing
+	 * is refused, and a KILL or TRAP default is kept as the profile says. */
+	return (default_action & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_ERRNO;
 }
 
 static int finish(struct build *b, uint32_t default_action, unsigned load_flags, struct sbx_bpf *bpf)

@@ -648,6 +648,37 @@ static int profile_at(const struct json *js, struct sbx_profile *profile)
 	                      has_default_errno, default_errno);
 }
 
+static bool same_text(const struct json *js, int a, int b)
+{
+	const jsmntok_t *x = &js->tokens[a], *y = &js->tokens[b];
+	return x->end - x->start == y->end - y->start &&
+	       memcmp(js->text + x->start, js->text + y->start, (size_t)(x->end - x->start)) == 0;
+}
+
+/* Go's decoder keeps the last of repeated keys; a second "syscalls" or "action" is far more
+ * likely a mistake that would silently drop rules, so it is refused. A profile's objects have
+ * a handful of keys: more than MAX_KEYS is refused too. */
+static int refuse_repeated_keys(const struct json *js, int count)
+{
+	enum { MAX_KEYS = 32 };
+	for (int i = 0; i < count; i++) {
+		if (js->tokens[i].type != JSMN_OBJECT)
+			continue;
+		int keys[MAX_KEYS], n = js->tokens[i].size;
+		if (n > MAX_KEYS)
+			return fail(js, i, "object", "%d keys; a profile's objects have a few", n);
+		for (int k = 0, key = i + 1; k < n; k++, key = skip(js, key + 1))
+			keys[k] = key;
+		for (int a = 0; a < n; a++)
+			for (int b = a + 1; b < n; b++)
+				if (same_text(js, keys[a], keys[b]))
+					return fail(js, keys[b], "repeated key", "\"%.*s\" appears twice in one object",
+					            js->tokens[keys[b]].end - js->tokens[keys[b]].start,
+					            js->text + js->tokens[keys[b]].start);
+	}
+	return 0;
+}
+
 /* jsmn's position at an error → a line number for the message. */
 static int line_of(const char *text, unsigned pos)
 {
@@ -695,6 +726,8 @@ int sbx_profile_parse(const char *text, size_t len, const char *origin, struct s
 	else if (parsed != count)
 		rc = jsmn_failure(JSMN_ERROR_INVAL, &parser, text, origin);
 	else
+		rc = refuse_repeated_keys(&js, count);
+	if (rc == 0)
 		rc = profile_at(&js, profile);
 	if (rc == 0 && skip(&js, 0) != count)
 		rc = fail(&js, skip(&js, 0), "end", "text after the profile's closing brace");

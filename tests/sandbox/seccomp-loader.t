@@ -212,6 +212,15 @@ is "$?" $((128 + 31)) "SCMP_ACT_KILL kills (the only thread) with SIGSYS"
 OUT=$(probe "$T/cond.json" -- "$PROBE" getpriority:111)
 is "$OUT" "getpriority:111 ENOSYS" "SCMP_ACT_TRACE without a tracer: ENOSYS"
 
+# The ENOSYS stub is for errno defaults only: under a KILL default a newer syscall kills.
+if [ "$(OUT=$BASE result mseal)" = ok ]; then
+	printf '%s' '{"defaultAction": "SCMP_ACT_KILL_PROCESS", "syscalls": [{"names": ["getpid"], "action": "SCMP_ACT_ALLOW"}]}' >"$T/kill.json"
+	(probe "$T/kill.json" -- "$PROBE" mseal >/dev/null) 2>/dev/null
+	is "$?" $((128 + 31)) "KILL_PROCESS default: a syscall newer than the profile kills (no ENOSYS)"
+else
+	skip "this kernel has no mseal"
+fi
+
 # flags go to seccomp(2); an unknown one is refused (below, with the malformed profiles).
 printf '%s' '{"defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW", "SECCOMP_FILTER_FLAG_TSYNC"], "syscalls": [{"names": ["keyctl"], "action": "SCMP_ACT_ERRNO"}]}' >"$T/flags.json"
 OUT=$(probe "$T/flags.json" -- "$PROBE" keyctl seccomp_mode | tr '\n' ' ')
@@ -269,6 +278,10 @@ refused "string for a number" "defaultErrnoRet: expected a non-negative integer"
 	'{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": "1"}'
 refused "unknown flag" "flags: unknown flag \"SECCOMP_FILTER_FLAG_FAST\"" \
 	'{"defaultAction": "SCMP_ACT_ERRNO", "flags": ["SECCOMP_FILTER_FLAG_FAST"]}'
+refused "repeated key" "line 3: repeated key: \"syscalls\" appears twice in one object" \
+	$'{"defaultAction": "SCMP_ACT_ERRNO",\n "syscalls": [{"names": ["getpid"], "action": "SCMP_ACT_ALLOW"}],\n "syscalls": []}'
+refused "repeated action" "repeated key: \"action\" appears twice" \
+	'{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["getpid"], "action": "SCMP_ACT_ALLOW", "action": "SCMP_ACT_LOG"}]}'
 refused "listener" "listenerPath: seccomp agents are not supported" \
 	'{"defaultAction": "SCMP_ACT_ERRNO", "listenerPath": "/run/agent.sock"}'
 # Found only when compiling: more BPF than the kernel takes (one rule per value on one argument).

@@ -45,6 +45,18 @@ render three
 wait_for 60 grep -qx "start three" "$tmp/out"; ok $? "--restart-on-change: a renamed-over file restarts with the new value"
 stop
 
+# A Kubernetes secret volume: the visible TOKEN symlink never changes, ..data is swapped.
+mkdir -p "$tmp/vol/..v1" "$tmp/vol/..v2"
+printf 'k8s-one\n' > "$tmp/vol/..v1/TOKEN"; printf 'k8s-two\n' > "$tmp/vol/..v2/TOKEN"
+ln -s ..v1 "$tmp/vol/..data"; ln -s ..data/TOKEN "$tmp/vol/TOKEN"
+: > "$tmp/out"
+"$USHER" --env OUT="$tmp/out" --env-dir "$tmp/vol" --restart-on-change -- /bin/sh "$tmp/workload.sh" 2>"$tmp/err" &
+pid=$!
+wait_for 60 grep -qx "start k8s-one" "$tmp/out"; ok $? "--env-dir: a Kubernetes volume's value"
+ln -s ..v2 "$tmp/vol/..data_tmp"; mv -T "$tmp/vol/..data_tmp" "$tmp/vol/..data"
+wait_for 60 grep -qx "start k8s-two" "$tmp/out"; ok $? "--restart-on-change: the ..data swap restarts with the new value"
+stop
+
 "$USHER" --on-reload sometimes -- /bin/true 2>"$tmp/err"
 is $? 125 "a bad --on-reload: exit 125"
 "$USHER" --reload-signal TERM -- /bin/true 2>"$tmp/err"

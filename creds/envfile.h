@@ -46,7 +46,7 @@ int envfile_parse(enum envfile_format format, const char *text, size_t len, char
 /* --- envdir.c --- */
 /* Set one variable per file of dir (Docker /run/secrets, Kubernetes secret volumes,
  * s6 envdir): value = whole file minus one trailing newline; names starting with "." are
- * skipped. If loaded_paths is not NULL, each file read is passed to it.
+ * skipped. If loaded_path is not NULL, each file read is passed to it.
  * Returns 0, 1 when missing_ok and dir does not exist, -1 after printing. */
 int envdir_load(const char *dir, bool missing_ok, struct env *into,
 		int (*loaded_path)(const char *path));

@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
-# tests/creds/reload.t — rotation: the reload signal is forwarded by default; with
-# --on-reload restart usher re-reads the files and restarts the workload; with
-# --restart-on-change a rewritten file does the same; a broken file keeps the old workload.
+# tests/creds/reload.t — rotation: the reload signal is forwarded by default; --on-reload restart
+# and --restart-on-change re-read the files and restart the workload; a broken file keeps the old.
 . "$SOURCE_ROOT/tests/lib/tap.sh"
 tmp=$(mktemp -d); trap 'kill $pid 2>/dev/null; rm -rf "$tmp"' EXIT
 umask 077

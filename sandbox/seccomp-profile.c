@@ -648,6 +648,32 @@ static int profile_at(const struct json *js, struct sbx_profile *profile)
 	                      has_default_errno, default_errno);
 }
 
+/* jsmn does not check that every object member is a string key with one value ({"a", "b": 1}
+ * passes); the walkers below rely on it, so check it first. Profiles nest 5 deep at most. */
+static int check_shape(const struct json *js, int i, int count, int depth)
+{
+	enum { MAX_DEPTH = 16 };
+	if (i >= count)
+		return fail(js, count - 1, "structure", "the JSON ends inside a value");
+	if (depth > MAX_DEPTH)
+		return fail(js, i, "structure", "nested deeper than %d", MAX_DEPTH);
+	const jsmntok_t *t = &js->tokens[i];
+	int next = i + 1;
+	if (t->type == JSMN_OBJECT) {
+		for (int k = 0; k < t->size && next >= 0; k++) {
+			if (next >= count || js->tokens[next].type != JSMN_STRING || js->tokens[next].size != 1)
+				return fail(js, next < count ? next : i, "structure", "expected \"key\": value");
+			next = check_shape(js, next + 1, count, depth + 1);
+		}
+	} else if (t->type == JSMN_ARRAY) {
+		for (int k = 0; k < t->size && next >= 0; k++)
+			next = check_shape(js, next, count, depth + 1);
+	} else if (t->size != 0) {
+		return fail(js, i, "structure", "a value where a key was expected");
+	}
+	return next;
+}
+
 static bool same_text(const struct json *js, int a, int b)
 {
 	const jsmntok_t *x = &js->tokens[a], *y = &js->tokens[b];
@@ -677,6 +703,17 @@ static int refuse_repeated_keys(const struct json *js, int count)
 					            js->text + js->tokens[keys[b]].start);
 	}
 	return 0;
+}
+
+/* One well-formed value and nothing after it, no repeated keys: then profile_at may walk it. */
+static int check_document(const struct json *js, int count)
+{
+	int end = check_shape(js, 0, count, 0);
+	if (end < 0)
+		return -1;
+	if (end != count)
+		return fail(js, end, "end", "text after the profile's closing brace");
+	return refuse_repeated_keys(js, count);
 }
 
 /* jsmn's position at an error → a line number for the message. */
@@ -726,11 +763,9 @@ int sbx_profile_parse(const char *text, size_t len, const char *origin, struct s
 	else if (parsed != count)
 		rc = jsmn_failure(JSMN_ERROR_INVAL, &parser, text, origin);
 	else
-		rc = refuse_repeated_keys(&js, count);
+		rc = check_document(&js, count);
 	if (rc == 0)
 		rc = profile_at(&js, profile);
-	if (rc == 0 && skip(&js, 0) != count)
-		rc = fail(&js, skip(&js, 0), "end", "text after the profile's closing brace");
 	free(tokens);
 	if (rc < 0)
 		sbx_profile_free(profile);

@@ -278,6 +278,9 @@ refused "string for a number" "defaultErrnoRet: expected a non-negative integer"
 	'{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": "1"}'
 refused "unknown flag" "flags: unknown flag \"SECCOMP_FILTER_FLAG_FAST\"" \
 	'{"defaultAction": "SCMP_ACT_ERRNO", "flags": ["SECCOMP_FILTER_FLAG_FAST"]}'
+refused "key without a value" "line 1: structure: expected \"key\": value" '{"defaultAction", "syscalls": []}'
+refused "nested too deep" "structure: nested deeper than 16" \
+	"{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"comment\": $(printf '[%.0s' $(seq 20))$(printf ']%.0s' $(seq 20))}"
 refused "repeated key" "line 3: repeated key: \"syscalls\" appears twice in one object" \
 	$'{"defaultAction": "SCMP_ACT_ERRNO",\n "syscalls": [{"names": ["getpid"], "action": "SCMP_ACT_ALLOW"}],\n "syscalls": []}'
 refused "repeated action" "repeated key: \"action\" appears twice" \

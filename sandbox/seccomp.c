@@ -70,6 +70,10 @@ int sbx_seccomp_set_compat_arches(const char *value, const char *where)
 	compat_arch_count = 0;
 	if (strcmp(value, "native") == 0)
 		return 0;
+	if (value[0] == '\0') {
+		usher_err("%s: empty value: say native, or arch names such as x86,x32", where);
+		return -1;
+	}
 	const char *name = value;
 	while (*name) {
 		size_t len = strcspn(name, ",");

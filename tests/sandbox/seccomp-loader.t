@@ -300,6 +300,11 @@ ok "$([ ! -e "$T/marker" ]; echo $?)" "missing file: workload never ran"
 is "$?" 125 "unknown compat arch: exit 125"
 like "$(cat "$T/stderr")" "^usher: --seccomp-arches: unknown architecture \"vax\"" "unknown compat arch: says why"
 
+"$HARNESS" --arches '' default -- "$PROGS/write-marker" "$T/marker" >"$T/out" 2>"$T/stderr"
+is "$?" 125 "empty compat arch list: exit 125"
+like "$(cat "$T/stderr")" "^usher: --seccomp-arches: empty value" "empty compat arch list: says why"
+ok "$([ ! -e "$T/marker" ]; echo $?)" "bad compat arches: workload never ran"
+
 # The controls for the refusals: a good profile lets the marker appear.
 printf '%s' '{"defaultAction": "SCMP_ACT_LOG"}' >"$T/good.json"
 "$HARNESS" "$T/good.json" -- "$PROGS/write-marker" "$T/marker"

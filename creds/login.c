@@ -52,7 +52,7 @@ struct login {
 	struct words exec;        /* ExecStart=, split, not yet expanded */
 	char *exec_where;
 	struct words environment; /* Environment= assignments, not yet expanded */
-	char *environment_where;
+	struct words environment_where; /* where each assignment was set */
 	long timeout_ms, stop_grace_ms, retries, retry_ms;
 	bool optional;
 	enum input_kind input;
@@ -249,6 +249,7 @@ static int set_environment(struct login *l, const char *value, const char *where
 {
 	if (!*value) { /* an empty assignment resets the list, as in systemd */
 		words_clear(&l->environment);
+		words_clear(&l->environment_where);
 		return 0;
 	}
 	size_t first = l->environment.count;
@@ -267,7 +268,11 @@ static int set_environment(struct login *l, const char *value, const char *where
 			return -1;
 		}
 	}
-	set_where(&l->environment_where, where, l->name, "Environment=");
+	for (size_t i = first; i < l->environment.count; i++) {
+		char *assignment_where = NULL;
+		set_where(&assignment_where, where, l->name, "Environment=");
+		words_push(&l->environment_where, assignment_where);
+	}
 	return 0;
 }
 
@@ -911,7 +916,8 @@ static char **helper_env(const struct login *l, char **env)
 		return NULL;
 	}
 	for (size_t i = 0; i < extra; i++) {
-		expanded[i] = expand_string(l->environment.word[i], env, l->environment_where);
+		expanded[i] = expand_string(l->environment.word[i], env,
+					    l->environment_where.word[i]);
 		if (!expanded[i]) {
 			free_vector(expanded);
 			free(result);

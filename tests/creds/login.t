@@ -319,6 +319,10 @@ for runner in "${runners[@]}"; do
 	out=$(run "$T/bad.conf" 2>&1); rc=$?
 	is "$rc" 125 "$r unset variable in ExecStart=: exit 125"
 	like "$out" "$T/bad.conf:2: \[Login bad\] ExecStart=.*NOT_SET_ANYWHERE" "$r ... names file, line, helper and variable"
+	printf '[Login bad]\nExecStart=/bin/true\nEnvironment=A=1\nEnvironment=B=${NOT_SET_ANYWHERE}\n' > "$T/bad.conf"
+	out=$(run "$T/bad.conf" 2>&1); rc=$?
+	is "$rc" 125 "$r unset variable in Environment=: exit 125"
+	like "$out" "$T/bad.conf:4: \[Login bad\] Environment=.*NOT_SET_ANYWHERE" "$r ... names the line of that assignment"
 done
 
 done_testing

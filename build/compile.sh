@@ -69,20 +69,29 @@ musl_files() {
 	EOF
 }
 
-# configure BUILDDIR ARGS... — meson setup when BUILDDIR is not configured yet; after that,
-# ninja re-runs meson by itself whenever a meson.build (or the native file) changes.
+# configure BUILDDIR [SETUP-ONLY-ARGS...] -- -DOPTION=VALUE... — meson setup when BUILDDIR is not
+# configured yet; meson configure when the -D options differ from the last run's (an older
+# compile.sh: meson setup --reconfigure in meson 1.0 drops a changed c_link_args); otherwise
+# nothing, as ninja re-runs meson by itself whenever a meson.build (or the native file) changes.
 configure() {
 	local dir=$1 ; shift
-	if [ -f "$dir/build.ninja" ]; then
+	local setup_args=() opts args_file="$dir/meson-private/usher-setup-args"
+	while [ $# -gt 0 ] && [ "$1" != "--" ]; do setup_args+=("$1"); shift; done
+	[ $# -gt 0 ] && shift
+	opts=$(printf '%s\n' "CC=${CC:-}" "${setup_args[@]}" "$@")
+	if [ ! -f "$dir/meson-private/coredata.dat" ]; then
+		say "$mode: meson setup $dir"
+		meson setup "$dir" "$top" "${setup_args[@]}" "$@" || die "$mode: meson setup failed in $dir"
+	elif [ ! -f "$dir/build.ninja" ]; then
+		say "$mode: meson setup --reconfigure $dir (an earlier setup did not finish)"
+		meson setup --reconfigure "$dir" "$top" "${setup_args[@]}" "$@" || die "$mode: meson setup failed in $dir"
+	elif [ "$(cat "$args_file" 2>/dev/null)" != "$opts" ]; then
+		say "$mode: meson configure $dir (compile.sh's options changed)"
+		meson configure "$dir" "$@" >/dev/null || die "$mode: meson configure failed in $dir"
+	else
 		return 0
 	fi
-	if [ -f "$dir/meson-private/coredata.dat" ]; then
-		say "$mode: meson setup --reconfigure $dir (an earlier setup did not finish)"
-		meson setup --reconfigure "$dir" "$top" "$@" || die "$mode: meson setup failed in $dir"
-	else
-		say "$mode: meson setup $dir"
-		meson setup "$dir" "$top" "$@" || die "$mode: meson setup failed in $dir"
-	fi
+	printf '%s\n' "$opts" >"$args_file" || die "$mode: cannot write $args_file"
 }
 
 # Engineers share one checkout: one build at a time per build dir.
@@ -97,22 +106,27 @@ release)
 	lock
 	musl_files
 	dir="$top/_build"
-	configure "$dir" --native-file "$deps/musl.ini" \
-		--buildtype=minsize -Dstrip=true -Db_ndebug=if-release
+	# minsize compiles with -Os -g; -s at link time strips the binary in _build (meson's own
+	# strip option acts only on "meson install").
+	configure "$dir" --native-file "$deps/musl.ini" -- \
+		-Dbuildtype=minsize -Dstrip=true -Dc_link_args=-s
 	ninja -C "$dir" || die "release: ninja failed in $dir"
 	bin="$dir/usher"
 	[ -x "$bin" ] || die "release: $bin was not built"
 	if readelf -l "$bin" 2>/dev/null | grep -q 'INTERP'; then
 		die "release: $bin is dynamically linked: the release build must be static (musl?)"
 	fi
-	say "release: $bin, static, $(stat -c %s "$bin") bytes"
+	if readelf -S "$bin" 2>/dev/null | grep -q '\.symtab'; then
+		die "release: $bin is not stripped"
+	fi
+	say "release: $bin, static, stripped, $(stat -c %s "$bin") bytes"
 	;;
 asan)
 	command -v clang >/dev/null 2>&1 || die "asan: clang not found: run build/setup.sh"
 	lock
 	dir="$top/_build/asan"
 	# UBSan stops at the first report (-fno-sanitize-recover) so that tests see it as a failure.
-	CC=clang configure "$dir" --buildtype=debug \
+	CC=clang configure "$dir" -- -Dbuildtype=debug \
 		-Db_sanitize=address,undefined -Db_lundef=false \
 		"-Dc_args=-fno-omit-frame-pointer -fno-sanitize-recover=all"
 	ninja -C "$dir" || die "asan: ninja failed in $dir"

@@ -21,7 +21,7 @@ step() { printf '\n== %s\n$ %s\n' "$1" "$2"; }
 step "usher runs sh as its child; sh starts an orphan (sleep 0.2) and exits 3" \
 	"${ns[*]} usher -v -- sh -c '(sleep 0.2 &) ; exit 3'"
 rc=0
-"${ns[@]}" "$usher" -v -- sh -c '(sleep 0.2 &) ; exit 3' || rc=$?
+"${ns[@]}" "$usher" -v -- sh -c '(sleep 0.2 &) ; exit 3' 2>&1 || rc=$?
 printf -- '-> usher exited %d: ' "$rc"
 if [ "$rc" -eq 3 ]; then
 	echo "the child's exit code is propagated"

@@ -136,7 +136,7 @@ else
 		note "usher --seccomp moby-default.json does not work yet ($probe_why): its rows are skipped"
 	fi
 	cap=
-	for c in CAP_NET_BIND_SERVICE net_bind_service; do
+	for c in NET_BIND_SERVICE CAP_NET_BIND_SERVICE net_bind_service; do
 		if probe x "$usher --user nobody --cap-keep $c --"; then
 			cap=$c
 			break
@@ -149,6 +149,15 @@ else
 		usher_variants+=("usher+sandbox=$usher --user nobody --cap-keep $cap --seccomp default --")
 		rec meta args-usher+sandbox "--user nobody --cap-keep $cap --seccomp default"
 	fi
+	# What usher says about its filter (precompiled or built at start) for each sandbox variant.
+	for v in "${usher_variants[@]:1}"; do
+		args=${v#*=}
+		args=${args% --}
+		args=${args#"$usher "}
+		# shellcheck disable=SC2086 # the words of the variant, as the driver splits them
+		said=$(unshare --pid --fork --mount-proc "$usher" -v $args -- /bin/true 2>&1 | grep -i 'seccomp:' | head -n2 | tr '\n\t' '  ' || true)
+		[ -z "$said" ] || note "\`usher -v $args\` says: $said"
+	done
 fi
 
 peers=("tini=/usr/bin/tini --" "tini-static=/usr/bin/tini-static --" "dumb-init=/usr/bin/dumb-init --"
@@ -164,7 +173,13 @@ size_of() { # NAME PATH
 	fi
 	rec size "$1" "$(stat -c %s "$2")" "$kind"
 }
-[ "$have_usher" -eq 0 ] || size_of usher "$usher"
+if [ "$have_usher" -eq 1 ]; then
+	size_of usher "$usher"
+	# The docs promise a stripped release binary; measure what stripping would give as well.
+	if command -v strip >/dev/null 2>&1 && strip -o "$out/usher.stripped" "$usher" 2>>"$errlog"; then
+		size_of usher-stripped "$out/usher.stripped"
+	fi
+fi
 size_of tini /usr/bin/tini
 size_of tini-static /usr/bin/tini-static
 size_of dumb-init /usr/bin/dumb-init
@@ -183,6 +198,9 @@ run_driver "start-up: $startup_rounds interleaved rounds of every init with -- /
 run_driver "PID 1 RSS while the workload sleeps" rss "$workload" "floor=$floor --" "${first_usher[@]}" "${peers[@]}"
 run_driver "signal latency: $signal_count SIGUSR1 per init, interleaved" \
 	signal "$signal_count" "$workload" "none=" "${first_usher[@]}" "${peers[@]}"
+# The reaping runs put thousands of runnable tasks on the run queue: the load average after
+# them says nothing about other people's load, so take it here.
+rec meta load_after "$(cut -d' ' -f1-3 /proc/loadavg)"
 run_driver "reaping: $orphans orphans per init, released $batch at a time" \
 	reap "$orphans" "$batch" "$reap_reps" "$workload" "floor=$floor --" "${first_usher[@]}" "${peers[@]}"
 
@@ -247,7 +265,6 @@ for row in "${sys_rows[@]}"; do
 done
 [ "$sbx_seccomp" -eq 1 ] || note "usher's sandbox options are not there yet: the per-syscall table has no usher rows"
 
-rec meta load_after "$(cut -d' ' -f1-3 /proc/loadavg)"
 rec meta elapsed "$((SECONDS - started))"
 python3 "$top/bench/report.py" "$tsv" >"$out/results.md" || die "report.py failed"
 cp "$out/results.md" "$top/bench/results.md" || die "cannot write bench/results.md"

@@ -139,6 +139,8 @@ int config_read(const char *path)
 			return -1;
 		}
 		const char *lasting_where = keep_string(where);
+		if (login)
+			settings.creds_used = true;
 		int rc = login ? creds_login_set(login, key, value, lasting_where)
 			       : options_set_conf_key(key, value, lasting_where);
 		if (rc != 0)

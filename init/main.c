@@ -19,26 +19,33 @@ extern char **environ;
 
 static char **command_argv; /* the workload's command as given, before expansion */
 
-/* The workload's environment: creds' result, plus HOME of the target user when unset. */
+/* With a user switch HOME follows the target user, as with gosu, su-exec and
+ * `docker run --user`: usher's own HOME (often /root) would be the wrong one. Only a
+ * HOME that the credentials set on purpose (different from usher's own) is kept. */
 static char **workload_environment(void)
 {
 	char **env = creds_env();
 	const char *home = sandbox_home();
 	if (!home)
 		return env;
-	size_t count = 0;
+	const char *own_home = getenv("HOME");
+	size_t count = 0, home_index = (size_t)-1;
 	for (; env[count]; count++)
 		if (strncmp(env[count], "HOME=", 5) == 0)
-			return env;
+			home_index = count;
+	if (home_index != (size_t)-1 && !(own_home && strcmp(env[home_index] + 5, own_home) == 0))
+		return env;
 	char **with_home = calloc(count + 2, sizeof *with_home);
 	char *home_entry = malloc(strlen(home) + 6);
 	if (!with_home || !home_entry) {
+		free(with_home);
+		free(home_entry);
 		usher_err("out of memory");
 		return NULL;
 	}
 	memcpy(with_home, env, count * sizeof *env);
 	sprintf(home_entry, "HOME=%s", home);
-	with_home[count] = home_entry;
+	with_home[home_index != (size_t)-1 ? home_index : count] = home_entry;
 	return with_home;
 }
 
@@ -48,7 +55,10 @@ static int workload_build(struct workload *w)
 	w->envp = workload_environment();
 	if (!w->envp)
 		return EXIT_USHER_FAILED;
-	w->argv = creds_expand_argv(command_argv);
+	/* tini and dumb-init pass argv untouched; so does usher unless credentials are in
+	 * play (or --expand-argv=yes), so `sh -c 'kill $$'` keeps working as a drop-in. */
+	bool expand = settings.expand_argv == 1 || (settings.expand_argv < 0 && settings.creds_used);
+	w->argv = expand ? creds_expand_argv(command_argv) : command_argv;
 	if (!w->argv)
 		return EXIT_USHER_FAILED;
 	return workload_resolve(w);

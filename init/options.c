@@ -13,6 +13,7 @@
 
 struct init_settings settings = {
 	.grace_ms = 10000,
+	.expand_argv = -1,
 };
 
 static const struct usher_opt *const all_tables[] = { init_options, creds_options, sandbox_options };
@@ -109,6 +110,15 @@ static int set_rewrite(const char *value, const char *where)
 	return signal_rewrite_add(value, where);
 }
 
+static int set_expand_argv(const char *value, const char *where)
+{
+	bool on;
+	if (flag_value(value, where, &on) != 0)
+		return -1;
+	settings.expand_argv = on;
+	return 0;
+}
+
 static int set_config(const char *value, const char *where)
 {
 	(void)where;
@@ -163,10 +173,22 @@ const struct usher_opt init_options[] = {
 	  "warn when reaping a zombie that is not the workload", set_warn_on_reap },
 	{ "rewrite", 'r', "SignalRewrite", "FROM:TO",
 	  "forward signal FROM as TO (TO 0 drops it); repeatable", set_rewrite },
+	{ "expand-argv", 0, "ExpandArgv", "yes|no",
+	  "expand ${VAR} in the command (default: yes when credentials are loaded)",
+	  set_expand_argv },
 	{ "grace", 0, "TimeoutStopSec", "DURATION",
 	  "SIGTERM to SIGKILL delay when stopping what is left (default 10s)", set_grace },
 	{ 0 },
 };
+
+/* Applies one row; remembers when it is a credentials option (see expand_argv). */
+static int apply(const struct usher_opt *o, const char *value, const char *where)
+{
+	for (const struct usher_opt *c = creds_options; c->set; c++)
+		if (c == o)
+			settings.creds_used = true;
+	return o->set(value, where);
+}
 
 static const struct usher_opt *find_long(const char *name, size_t length)
 {
@@ -192,7 +214,7 @@ int options_set_conf_key(const char *key, const char *value, const char *where)
 	for (size_t t = 0; t < TABLE_COUNT; t++)
 		for (const struct usher_opt *o = all_tables[t]; o->set; o++)
 			if (o->conf_key && strcmp(o->conf_key, key) == 0)
-				return o->set(value, where);
+				return apply(o, value, where);
 	usher_err("%s: unknown key '%s' in [Service]", where, key);
 	return -1;
 }
@@ -222,9 +244,9 @@ static int apply_usher_variable(const char *assignment)
 		bool on;
 		if (flag_value(equals + 1, where, &on) != 0)
 			return -1;
-		return on ? o->set("yes", where) : 0;
+		return on ? apply(o, "yes", where) : 0;
 	}
-	return o->set(equals + 1, where);
+	return apply(o, equals + 1, where);
 }
 
 static int apply_environment(char **envp)
@@ -268,15 +290,15 @@ static int apply_long_option(int argc, char **argv, int *index)
 			usher_err("%s takes no value", where);
 			return -1;
 		}
-		return o->set("yes", keep_string(where));
+		return apply(o, "yes", keep_string(where));
 	}
 	if (equals)
-		return o->set(equals + 1, keep_string(where));
+		return apply(o, equals + 1, keep_string(where));
 	if (*index + 1 >= argc) {
 		usher_err("%s needs a value (%s)", where, o->arg_name);
 		return -1;
 	}
-	return o->set(argv[++*index], keep_string(where));
+	return apply(o, argv[++*index], keep_string(where));
 }
 
 static int apply_short_options(int argc, char **argv, int *index)
@@ -291,17 +313,17 @@ static int apply_short_options(int argc, char **argv, int *index)
 			return -1;
 		}
 		if (!o->arg_name) {
-			if (o->set("yes", where) != 0)
+			if (apply(o, "yes", where) != 0)
 				return -1;
 			continue;
 		}
 		if (cluster[i + 1])
-			return o->set(cluster + i + 1, where);
+			return apply(o, cluster + i + 1, where);
 		if (*index + 1 >= argc) {
 			usher_err("%s needs a value (%s)", where, o->arg_name);
 			return -1;
 		}
-		return o->set(argv[++*index], where);
+		return apply(o, argv[++*index], where);
 	}
 	return 0;
 }

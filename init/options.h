@@ -12,6 +12,8 @@ struct init_settings {
 	int parent_death_signal; /* -p: PR_SET_PDEATHSIG, 0 for none */
 	bool exit_to_zero[256]; /* -e CODE: report CODE as 0 */
 	long grace_ms;         /* --grace: SIGTERM to SIGKILL at the final stop */
+	int expand_argv;       /* --expand-argv: 1 yes, 0 no, -1 when credentials are used */
+	bool creds_used;       /* a credentials option or [Login] section was given */
 };
 
 extern struct init_settings settings;

@@ -86,9 +86,11 @@ static void become_workload(const struct workload *w, bool sandboxed)
 	if (w->take_terminal && tcsetpgrp(STDIN_FILENO, getpid()) != 0 && errno != ENOTTY &&
 	    errno != ENXIO)
 		usher_warn("cannot give the terminal to the workload: %s", strerror(errno));
-	if (sandboxed && sandbox_apply() != 0)
-		_exit(EXIT_USHER_FAILED);
+	/* The mask goes before the sandbox: a strict seccomp profile need not allow
+	 * rt_sigprocmask, and a signal arriving now acts on the child as it would after exec. */
 	if (sigprocmask(SIG_SETMASK, &w->child_mask, NULL) != 0)
+		_exit(EXIT_USHER_FAILED);
+	if (sandboxed && sandbox_apply() != 0)
 		_exit(EXIT_USHER_FAILED);
 	execve(w->path, w->argv, w->envp);
 	int problem = errno;

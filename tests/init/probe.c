@@ -1,6 +1,5 @@
 /* tests/init/probe.c — the workload the init tests run: records signals, makes orphans,
  * reports its terminal and process group. One program, one subcommand per job. */
-#define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -73,9 +73,9 @@ def main():
     p(f"Made by `{m.get('command', '?')}` at {m.get('date', '?')} "
       f"({m.get('mode', '?')} mode, {m.get('elapsed', '?')} s).")
     p("")
-    p(f"Machine: {m.get('machine', '?')}; load average at the start: {m.get('load_before', '?')}, "
-      f"before the reaping runs: {m.get('load_after', '?')} (other engineers share the two cores: "
-      "expect noise).  ")
+    p(f"Machine: {m.get('machine', '?')}. CPU time used by others (2 s sample, both cores): "
+      f"{m.get('load_before', '?')} before the run, {m.get('load_after', '?')} before the reaping runs "
+      "(other engineers share the two cores: expect noise).  ")
     p(f"Inits: {m.get('versions', '?')}; usher {m.get('usher', '?')}.")
     p("")
     p("Each cell: absolute value · ratio to the best of the four Debian peers (tini, tini-static, "

@@ -64,6 +64,19 @@ tsv=$out/results.tsv
 : >"$tsv" || die "cannot write $tsv"
 errlog=$out/stderr.log
 : >"$errlog" || die "cannot write $errlog"
+# How busy the CPUs are with other people's work: % non-idle over 2 s while we sleep.
+# (The load average is no use: the reaping runs leave it in the hundreds for minutes.)
+cpu_busy() {
+	local a b
+	read -r -a a < <(grep '^cpu ' /proc/stat) || return 1
+	sleep 2
+	read -r -a b < <(grep '^cpu ' /proc/stat) || return 1
+	awk -v a="${a[*]}" -v b="${b[*]}" 'BEGIN {
+		n = split(a, x, " "); split(b, y, " "); tot = 0
+		for (i = 2; i <= n; i++) tot += y[i] - x[i]
+		idle = (y[5] - x[5]) + (y[6] - x[6])
+		printf "%.0f%%", (tot > 0 ? 100 * (tot - idle) / tot : 0) }'
+}
 rec() { printf '%s\n' "$(IFS=$'\t'; echo "$*")" >>"$tsv"; }
 note() { say "note: $*"; rec note "$*"; }
 
@@ -79,7 +92,7 @@ rec meta command "$command_line"
 rec meta mode "$mode"
 rec meta date "$(date -u '+%Y-%m-%d %H:%M UTC')"
 rec meta machine "$(uname -sr), $(nproc) CPUs ($(sed -n 's/^model name\t*: //p' /proc/cpuinfo | head -n1)), $(awk '/MemTotal/ {printf "%.0f GB", $2/1048576}' /proc/meminfo)"
-rec meta load_before "$(cut -d' ' -f1-3 /proc/loadavg)"
+rec meta load_before "$(cpu_busy)"
 rec meta versions "$(dpkg-query -W -f='${Package} ${Version}, ' tini dumb-init catatonit runc | sed 's/, $//')"
 rec meta libc_size "$(stat -L -c %s /lib/x86_64-linux-gnu/libc.so.6 2>/dev/null | awk '{printf "%.0f KiB", $1/1024}')"
 rec meta startup_rounds "$startup_rounds"
@@ -198,9 +211,7 @@ run_driver "start-up: $startup_rounds interleaved rounds of every init with -- /
 run_driver "PID 1 RSS while the workload sleeps" rss "$workload" "floor=$floor --" "${first_usher[@]}" "${peers[@]}"
 run_driver "signal latency: $signal_count SIGUSR1 per init, interleaved" \
 	signal "$signal_count" "$workload" "none=" "${first_usher[@]}" "${peers[@]}"
-# The reaping runs put thousands of runnable tasks on the run queue: the load average after
-# them says nothing about other people's load, so take it here.
-rec meta load_after "$(cut -d' ' -f1-3 /proc/loadavg)"
+rec meta load_after "$(cpu_busy)"
 run_driver "reaping: $orphans orphans per init, released $batch at a time" \
 	reap "$orphans" "$batch" "$reap_reps" "$workload" "floor=$floor --" "${first_usher[@]}" "${peers[@]}"
 

@@ -71,31 +71,44 @@ void usher_debug(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Integer arithmetic only: strtod would pull musl's float scanner into a binary that
+ * counts its kilobytes. Accepts up to three decimals ("1.5s", "0.25m"). */
 int parse_duration_ms(const char *text, long *ms)
 {
 	static const struct {
 		const char *suffix;
-		double ms;
+		long ms;
 	} units[] = {
 		{ "ms", 1 }, { "s", 1000 }, { "sec", 1000 }, { "m", 60000 }, { "min", 60000 },
 		{ "h", 3600000 }, { "", 1000 },
 	};
-	if (!text || !*text)
+	const long long limit = 366LL * 24 * 3600 * 1000 * 1000; /* in thousandths of a unit */
+	if (!text || *text < '0' || *text > '9')
 		return -1;
-	for (const char *p = text; *p; p++)
-		if (!strchr("0123456789.abcdefghijklmnopqrstuvwxyz", *p))
+	long long thousandths = 0; /* the number times 1000 */
+	const char *p = text;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		thousandths = thousandths * 10 + (*p - '0') * 1000;
+		if (thousandths > limit)
 			return -1;
-	char *end;
-	errno = 0;
-	double value = strtod(text, &end);
-	if (errno || end == text || value < 0)
-		return -1;
+	}
+	if (*p == '.') {
+		p++;
+		long long place = 100;
+		if (*p < '0' || *p > '9')
+			return -1;
+		for (; *p >= '0' && *p <= '9'; p++, place /= 10)
+			if (place == 0)
+				return -1; /* finer than a thousandth: surely a typo */
+			else
+				thousandths += (*p - '0') * place;
+	}
 	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
-		if (strcmp(end, units[i].suffix) == 0) {
-			double total = value * units[i].ms;
-			if (total > 365.0 * 24 * 3600 * 1000)
+		if (strcmp(p, units[i].suffix) == 0) {
+			long long total = thousandths * units[i].ms / 1000;
+			if (total > limit / 1000)
 				return -1;
-			*ms = (long)(total + 0.5);
+			*ms = (long)total;
 			return 0;
 		}
 	}

@@ -116,21 +116,28 @@ probe() { # NAME ARGS... → 0 if `usher ARGS -- /bin/true` exits 0 as PID 1
 	return 1
 }
 have_usher=0 sbx_seccomp=0 sbx_moby=0 sbx_all=0
-moby=${MOBY_PROFILE:-$top/../shared/fixtures/seccomp/moby-default.json}
+moby=$(realpath -m "${MOBY_PROFILE:-$top/../shared/fixtures/seccomp/moby-default.json}")
 if [ ! -f "$moby" ]; then
 	note "Docker's default profile not found at $moby: the rows that load it are skipped"
 	moby=
 fi
 usher_variants=()
+usher_src=$usher
+if [ -e "$usher" ]; then
+	# A snapshot: others rebuild _build/usher while the bench runs (exec then fails, or two
+	# binaries get mixed in one table).
+	cp "$usher" "$out/usher" || die "cannot copy $usher to $out/usher"
+	usher=$out/usher
+fi
 if [ ! -e "$usher" ]; then
 	note "usher not measured: $usher does not exist (build it with build/compile.sh release)"
 	rec meta usher "not built"
 elif ! probe usher "$usher --"; then
-	note "usher not measured: \`$usher -- /bin/true\` as PID 1 failed: $probe_why"
+	note "usher not measured: \`$usher_src -- /bin/true\` as PID 1 failed: $probe_why"
 	rec meta usher "failing"
 else
 	have_usher=1
-	rec meta usher "$(git -C "$top" describe --always --dirty 2>/dev/null || echo '?') ($usher)"
+	rec meta usher "$(git -C "$top" describe --always --dirty 2>/dev/null || echo '?') ($usher_src, built $(date -u -r "$usher_src" '+%H:%M UTC'))"
 	usher_variants=("usher=$usher --")
 	if probe x "$usher --seccomp default --"; then
 		sbx_seccomp=1

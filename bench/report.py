@@ -225,6 +225,11 @@ def main():
             rp = f"{v / plain:.2f}×" if plain else "—"
             p(f"| {m.get('args-' + k, k)} | {ms(v)} | {rt} | {rp} |")
     p("")
+    none_sig, best_sig = num(data, "signal", "none", 0), best_peer(data, "signal", 0)
+    if none_sig is not None and best_sig and none_sig > 0.8 * best_sig:
+        notes.append(f"The signal columns look dominated by load in this run: delivering straight to "
+                     f"the workload took {none_sig:.1f} µs (median), not clearly less than through the "
+                     f"best init ({best_sig:.1f} µs); on a quiet machine it is about half.")
     if notes:
         p("## Notes from this run")
         p("")

@@ -2,8 +2,9 @@
 # bench/run.sh — the benchmark entry point: usher beside tini, tini-static, dumb-init, catatonit,
 # the floor (bare vfork+exec+wait) and no init, in one run; writes bench/results.md.
 #
-# Usage: bench/run.sh [--quick] [--usher PATH]
-#   --quick       fewer rounds (about a minute): for trying changes, not for results.md
+# Usage: bench/run.sh [--quick] [--wait-quiet MINUTES] [--usher PATH]
+#   --quick       fewer rounds (about 30 s): for trying changes, not for results.md
+#   --wait-quiet M  first wait up to M minutes for the CPUs to be < 25 % busy with others' work
 #   --usher PATH  the binary to measure (default: $USHER, else _build/usher from
 #                 `build/compile.sh release`)
 # Needs root (PID namespaces, mounts, runc) and the Debian packages tini dumb-init catatonit
@@ -17,18 +18,23 @@ say() { printf 'bench: %s\n' "$*" >&2; }
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd) || die "cannot find the project root from $0"
 command_line="bench/run.sh${*:+ $*}"
-mode=full
+mode=full wait_quiet=0
 usher=${USHER:-$top/_build/usher}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) mode=quick ;;
+	--wait-quiet)
+		[ $# -ge 2 ] && [[ $2 =~ ^[0-9]+$ ]] || die "--wait-quiet needs a number of minutes"
+		wait_quiet=$2
+		shift
+		;;
 	--usher)
 		[ $# -ge 2 ] || die "--usher needs a PATH"
 		usher=$2
 		shift
 		;;
 	-h | --help)
-		sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*) die "unknown argument '$1' (try --help)" ;;
@@ -86,6 +92,20 @@ musl-gcc "${cflags[@]}" -Os -s -o "$out/floor" "$top/bench/floor.c" || die "buil
 musl-gcc "${cflags[@]}" -O2 -o "$out/driver" "$top/bench/driver.c" || die "building bench/driver.c failed"
 musl-gcc "${cflags[@]}" -O2 -o "$out/workload" "$top/bench/workload.c" || die "building bench/workload.c failed"
 driver=$out/driver workload=$out/workload floor=$out/floor
+
+if [ "$wait_quiet" -gt 0 ]; then
+	deadline=$((SECONDS + 60 * wait_quiet))
+	while :; do
+		busy=$(cpu_busy) || die "cannot read /proc/stat"
+		[ "${busy%\%}" -ge 25 ] || break
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			note "waited $wait_quiet min for a quiet moment and did not get one (CPUs $busy busy)"
+			break
+		fi
+		say "CPUs $busy busy with other work: waiting for a quieter moment"
+		sleep 10
+	done
+fi
 
 started=$SECONDS
 rec meta command "$command_line"

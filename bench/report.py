@@ -225,6 +225,9 @@ def main():
             rp = f"{v / plain:.2f}×" if plain else "—"
             p(f"| {m.get('args-' + k, k)} | {ms(v)} | {rt} | {rp} |")
     p("")
+    if "signal-sched" in data:
+        notes.append("The signal runs (driver, inits, workloads) ran SCHED_FIFO priority 1, so that "
+                     "other people's work on the two cores delays their wake-ups less.")
     none_sig, best_sig = num(data, "signal", "none", 0), best_peer(data, "signal", 0)
     if none_sig is not None and best_sig and none_sig > 0.8 * best_sig:
         notes.append(f"The signal columns look dominated by load in this run: delivering straight to "

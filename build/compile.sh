@@ -13,6 +13,9 @@ deps="$top/_build/deps"
 prefix="$deps/prefix"
 
 usage() { die "usage: build/compile.sh release|asan"; }
+# Both builds are fully set by this script: the caller's compiler and flags must not leak in
+# (meson would take CC/CFLAGS/LDFLAGS at setup time and keep them).
+unset CC CFLAGS CPPFLAGS LDFLAGS PKG_CONFIG_PATH PKG_CONFIG_LIBDIR
 [ $# -eq 1 ] || usage
 mode=$1
 
@@ -78,7 +81,7 @@ configure() {
 	local setup_args=() opts args_file="$dir/meson-private/usher-setup-args"
 	while [ $# -gt 0 ] && [ "$1" != "--" ]; do setup_args+=("$1"); shift; done
 	[ $# -gt 0 ] && shift
-	opts=$(printf '%s\n' "CC=${CC:-}" "${setup_args[@]}" "$@")
+	opts=$(printf '%s\n' "${setup_args[@]}" "$@")
 	if [ ! -f "$dir/meson-private/coredata.dat" ]; then
 		say "$mode: meson setup $dir"
 		meson setup "$dir" "$top" "${setup_args[@]}" "$@" || die "$mode: meson setup failed in $dir"
@@ -113,10 +116,11 @@ release)
 	ninja -C "$dir" || die "release: ninja failed in $dir"
 	bin="$dir/usher"
 	[ -x "$bin" ] || die "release: $bin was not built"
-	if readelf -l "$bin" 2>/dev/null | grep -q 'INTERP'; then
+	headers=$(readelf -lS "$bin") || die "release: readelf cannot read $bin"
+	if grep -q 'INTERP' <<<"$headers"; then
 		die "release: $bin is dynamically linked: the release build must be static (musl?)"
 	fi
-	if readelf -S "$bin" 2>/dev/null | grep -q '\.symtab'; then
+	if grep -q '\.symtab' <<<"$headers"; then
 		die "release: $bin is not stripped"
 	fi
 	say "release: $bin, static, stripped, $(stat -c %s "$bin") bytes"

@@ -1,6 +1,6 @@
 /* init/supervise.c — the loop PID 1 lives in: reaps every child, forwards signals,
  * restarts the workload on reload, and stops everything that is left at the end.
- * Nothing in here allocates; the loop only waits in poll(). */
+ * Nothing in here allocates; the loop only waits in sigtimedwait() or poll(). */
 #include "supervise.h"
 #include "creds.h"
 #include "options.h"
@@ -182,11 +182,9 @@ static void deadline_passed(void)
 	}
 }
 
-static int open_signal_fd(void)
+static int open_signal_fd(const sigset_t *handled)
 {
-	sigset_t handled;
-	signal_fill_handled(&handled);
-	int fd = signalfd(-1, &handled, SFD_NONBLOCK | SFD_CLOEXEC);
+	int fd = signalfd(-1, handled, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (fd < 0)
 		usher_err("signalfd: %s", strerror(errno));
 	return fd;
@@ -206,6 +204,35 @@ static void drain_signals(int signal_fd)
 	}
 }
 
+/* Waits for the next signal(s) or the deadline. Without a watched file one
+ * sigtimedwait per signal is all it takes (as tini does); with one, poll on a signalfd
+ * and the watch fd. */
+static int wait_for_events(struct pollfd watched[2], const sigset_t *handled, int timeout_ms)
+{
+	if (watched[1].fd < 0) {
+		struct timespec timeout = { timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000 };
+		siginfo_t info;
+		int sig = sigtimedwait(handled, &info, timeout_ms < 0 ? NULL : &timeout);
+		if (sig > 0)
+			handle_signal(sig);
+		else if (errno != EAGAIN && errno != EINTR) {
+			usher_err("sigtimedwait: %s", strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	int ready = poll(watched, 2, timeout_ms);
+	if (ready < 0 && errno != EINTR) {
+		usher_err("poll: %s", strerror(errno));
+		return -1;
+	}
+	if (ready > 0 && watched[0].revents)
+		drain_signals(watched[0].fd);
+	if (ready > 0 && watched[1].revents && creds_watch_changed())
+		reload("a watched file changed");
+	return 0;
+}
+
 int supervise(struct workload *current, pid_t workload_pid, bool is_pid1)
 {
 	sv.phase = RUNNING;
@@ -213,16 +240,18 @@ int supervise(struct workload *current, pid_t workload_pid, bool is_pid1)
 	sv.workload = workload_pid;
 	sv.current = current;
 	sv.children_left = true;
+	sigset_t handled;
+	signal_fill_handled(&handled);
 	struct pollfd watched[2] = {
-		{ .fd = open_signal_fd(), .events = POLLIN },
+		{ .fd = -1, .events = POLLIN },
 		{ .fd = creds_watch_fd(), .events = POLLIN },
 	};
-	if (watched[0].fd < 0) {
+	if (watched[1].fd >= 0 && (watched[0].fd = open_signal_fd(&handled)) < 0) {
 		/* Without signals PID 1 cannot reap: stop the workload rather than run blind. */
 		kill(workload_pid, SIGKILL);
 		return EXIT_USHER_FAILED;
 	}
-	reap_all(); /* a SIGCHLD may have come before the signalfd existed */
+	reap_all(); /* the workload may be gone already */
 	for (;;) {
 		if (sv.final_stop_due) {
 			sv.final_stop_due = false;
@@ -235,15 +264,8 @@ int supervise(struct workload *current, pid_t workload_pid, bool is_pid1)
 			long long left = sv.deadline_ms - now_ms();
 			timeout = left > 0 ? (int)left : 0;
 		}
-		int ready = poll(watched, watched[1].fd >= 0 ? 2 : 1, timeout);
-		if (ready < 0 && errno != EINTR) {
-			usher_err("poll: %s", strerror(errno));
+		if (wait_for_events(watched, &handled, timeout) != 0)
 			return EXIT_USHER_FAILED;
-		}
-		if (ready > 0 && watched[0].revents)
-			drain_signals(watched[0].fd);
-		if (ready > 0 && watched[1].fd >= 0 && watched[1].revents && creds_watch_changed())
-			reload("a watched file changed");
 		if (sv.deadline_ms && now_ms() >= sv.deadline_ms)
 			deadline_passed();
 	}

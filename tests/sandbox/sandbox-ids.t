@@ -34,8 +34,10 @@ is "$(field HOME <<<"$out")" "/" "--user nohome: empty home field gives HOME=/"
 out=$(report --user alice --init-groups no --groups staff,7 --groups 9)
 is "$(field Groups <<<"$out")" "7 9 50" "--init-groups no --groups: exactly the listed groups"
 
-out=$(in_image env -i HOME=/keep "$USHER" --user alice -- "$PROGS/status-report")
-is "$(field HOME <<<"$out")" "/keep" "HOME already set is left alone"
+out=$(in_image env -i HOME=/root "$USHER" --user alice -- "$PROGS/status-report")
+is "$(field HOME <<<"$out")" "/home/alice" "usher's own HOME (/root) follows the user switch"
+out=$(in_image env -i HOME=/root "$USHER" --env HOME=/keep --user alice -- "$PROGS/status-report")
+is "$(field HOME <<<"$out")" "/keep" "a HOME the credentials set on purpose is left alone"
 
 out=$(report --group audio)
 is "$(field Uid <<<"$out")" "0 0 0 0" "--group alone: uid unchanged"

@@ -220,9 +220,10 @@ int caps_plan(bool to_non_root, uint64_t *workload_caps)
 	return 0;
 }
 
+/* True once asked for (before caps_plan runs) as well as after. */
 bool caps_active(void)
 {
-	return plan.active;
+	return plan.active || keep_list.given || drop_list.given;
 }
 
 /* --- in the child --------------------------------------------------------------------- */

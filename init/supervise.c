@@ -6,6 +6,7 @@
 #include "options.h"
 #include "signals.h"
 #include "stop.h"
+#include "trim.h"
 #include "util.h"
 
 #include <errno.h>
@@ -15,6 +16,10 @@
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+/* A workload still running after this long is not a one-shot command: hand back the
+ * start-up pages then (a short-lived workload never pays for it). */
+#define TRIM_AFTER_MS 1000
 
 /* After SIGKILL, how long to collect the dead before exiting anyway: a process stuck in
  * the kernel (D state) must not hold usher past its grace period for long. */
@@ -121,15 +126,18 @@ static pid_t forward_target(void)
 static void forward(int sig)
 {
 	int to = signal_rewritten(sig);
+	/* signal_name() only when debugging: formatting would touch pages trimmed away. */
+	bool debugging = usher_verbosity >= 3;
 	if (sv.workload == 0 || to == 0) {
-		usher_debug("%s not forwarded", signal_name(sig));
+		if (debugging)
+			usher_debug("%s not forwarded", signal_name(sig));
 		return;
 	}
 	if (sv.phase == RESTARTING && (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT))
 		sv.stop_requested = true;
 	if (kill(forward_target(), to) != 0 && errno != ESRCH)
 		usher_warn("forwarding %s: %s", signal_name(to), strerror(errno));
-	else
+	else if (debugging)
 		usher_debug("forwarded %s to %d", signal_name(to), (int)forward_target());
 }
 
@@ -252,6 +260,7 @@ int supervise(struct workload *current, pid_t workload_pid, bool is_pid1)
 		return EXIT_USHER_FAILED;
 	}
 	reap_all(); /* the workload may be gone already */
+	long long trim_at = now_ms() + TRIM_AFTER_MS;
 	for (;;) {
 		if (sv.final_stop_due) {
 			sv.final_stop_due = false;
@@ -259,13 +268,27 @@ int supervise(struct workload *current, pid_t workload_pid, bool is_pid1)
 		}
 		if (sv.phase == STOPPING && !sv.children_left)
 			return sv.exit_code;
+		long long wake_at = sv.deadline_ms ? sv.deadline_ms : trim_at;
 		int timeout = -1;
-		if (sv.deadline_ms) {
-			long long left = sv.deadline_ms - now_ms();
+		if (wake_at) {
+			long long left = wake_at - now_ms();
 			timeout = left > 0 ? (int)left : 0;
 		}
 		if (wait_for_events(watched, &handled, timeout) != 0)
 			return EXIT_USHER_FAILED;
+		if (trim_at && now_ms() >= trim_at) {
+			trim_at = 0;
+			static const void *const hot[] = {
+				(const void *)supervise, (const void *)wait_for_events,
+				(const void *)handle_signal, (const void *)reap_all,
+				(const void *)forward, (const void *)signal_rewritten,
+				(const void *)deadline_passed, (const void *)start_final_stop,
+				(const void *)signal_everyone, (const void *)drain_signals,
+				(const void *)creds_reload_signal, (const void *)usher_debug,
+				(const void *)exit_code_of, (const void *)workload_exited,
+			};
+			trim_startup_pages(hot, sizeof hot / sizeof hot[0]);
+		}
 		if (sv.deadline_ms && now_ms() >= sv.deadline_ms)
 			deadline_passed();
 	}

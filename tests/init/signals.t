@@ -38,6 +38,18 @@ for mode in pid1 plain; do
 	finish; is "$rc" 0 "$mode: SIGTERM reaches the workload, which exits 0"
 done
 
+# After a second usher hands back its start-up pages (init/trim.c); forwarding, reaping
+# and the exit code must work just the same afterwards.
+rec="$tmp/late2.rec"
+start pid1 "$rec" -- "$probe" record "$rec"
+sleep 1.5
+for sig in USR1 HUP WINCH; do
+	kill -s "$sig" "$pid"
+	wait_for 10 has "$rec" "$(kill -l "$sig")"; ok $? "after trimming: SIG$sig reaches the workload"
+done
+kill -s TERM "$pid"
+finish; is "$rc" 0 "after trimming: the workload's exit code comes through"
+
 # -g: a grandchild in the workload's process group gets the signal too.
 rec="$tmp/group.rec"
 start pid1 "$rec" -g -- sh -c "trap '' USR1; \"$probe\" record \"$rec\" & wait \$!"

@@ -5,6 +5,7 @@
  *                                          interleaved in a shuffled order each round
  *   driver rss WORKLOAD VARIANT...         VmRSS of PID 1 while `workload ready` sleeps
  *   driver signal COUNT WORKLOAD VARIANT...  kill(PID 1, SIGUSR1) → workload handler ran
+ *   driver signal-pinned ...               the same, all on one CPU under SCHED_FIFO
  *   driver reap N BATCH REPS WORKLOAD VARIANT...  time for PID 1 to reap N orphans released
  *                                          BATCH at a time (see workload.c)
  *
@@ -18,6 +19,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -346,19 +348,26 @@ static int cmd_rss(char *workload)
 }
 
 /* All inits run at once, each in its own namespace; every round signals each once, in a
- * shuffled order, so load from elsewhere on the machine hits them all alike. The driver,
- * the inits and the workloads run SCHED_FIFO (priority 1, inherited): with other people's
- * builds on both cores, a wake-up otherwise waits for the scheduler, and that — not the
- * init — would decide the numbers. They only ever sleep or run a few µs, so nobody starves. */
-static int cmd_signal(long count, char *workload)
+ * shuffled order, so load from elsewhere on the machine hits them all alike.
+ * pinned: the driver, the inits and the workloads all on the last CPU and SCHED_FIFO
+ * priority 1 (inherited). Every hop is then a same-CPU switch that others' work cannot
+ * delay much, which isolates the init's own path; unpinned, a hop may wake the other,
+ * idle vCPU (tens of µs on this VM) and others' load decides a lot. */
+static int cmd_signal(long count, char *workload, bool pinned)
 {
-	struct sched_param sp = { .sched_priority = 1 };
-	/* musl's sched_setscheduler() is a stub: make the system call. */
-	if (syscall(SYS_sched_setscheduler, 0, SCHED_FIFO, &sp) == 0)
-		printf("signal-sched\tSCHED_FIFO\t1\n");
-	else
-		fprintf(stderr, "driver: SCHED_FIFO not available (%s): signal latency under normal "
-		        "scheduling\n", strerror(errno));
+	const char *metric = pinned ? "signal1cpu" : "signal";
+	if (pinned) {
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		cpu_set_t set;
+		CPU_ZERO(&set);
+		CPU_SET(ncpu > 1 ? (int)ncpu - 1 : 0, &set);
+		if (sched_setaffinity(0, sizeof set, &set) != 0)
+			die("sched_setaffinity: %s", strerror(errno));
+		struct sched_param sp = { .sched_priority = 1 };
+		/* musl's sched_setscheduler() is a stub: make the system call. */
+		if (syscall(SYS_sched_setscheduler, 0, SCHED_FIFO, &sp) != 0)
+			die("SCHED_FIFO: %s", strerror(errno));
+	}
 	char *work[] = { workload, "sig", fifo_path, NULL };
 	long warm = 20;
 	int64_t *lat[MAX_VARIANTS];
@@ -394,7 +403,7 @@ static int cmd_signal(long count, char *workload)
 			die("kill: %s", strerror(errno));
 		wait_exit(pid[v], variants[v].name);
 		qsort(lat[v], (size_t)count, sizeof(int64_t), cmp_i64);
-		printf("signal\t%s\t%.1f\t%.1f\t%.1f\t%ld\n", variants[v].name,
+		printf("%s\t%s\t%.1f\t%.1f\t%.1f\t%ld\n", metric, variants[v].name,
 		       (double)quant(lat[v], count, 0.5) / 1000.0, (double)quant(lat[v], count, 0.99) / 1000.0,
 		       (double)lat[v][0] / 1000.0, count);
 	}
@@ -473,7 +482,7 @@ int main(int argc, char **argv)
 		first = 4;
 	else if (strcmp(mode, "rss") == 0 && argc >= 4)
 		first = 3;
-	else if (strcmp(mode, "signal") == 0 && argc >= 5)
+	else if ((strcmp(mode, "signal") == 0 || strcmp(mode, "signal-pinned") == 0) && argc >= 5)
 		first = 4;
 	else if (strcmp(mode, "reap") == 0 && argc >= 7)
 		first = 6;
@@ -487,8 +496,8 @@ int main(int argc, char **argv)
 	int rc;
 	if (strcmp(mode, "rss") == 0)
 		rc = cmd_rss(argv[2]);
-	else if (strcmp(mode, "signal") == 0)
-		rc = cmd_signal(parse_count(argv[2]), argv[3]);
+	else if (strcmp(mode, "signal") == 0 || strcmp(mode, "signal-pinned") == 0)
+		rc = cmd_signal(parse_count(argv[2]), argv[3], strcmp(mode, "signal-pinned") == 0);
 	else {
 		parse_count(argv[2]);
 		parse_count(argv[3]);
@@ -501,7 +510,7 @@ int main(int argc, char **argv)
 usage:
 	fputs("usage: driver startup ROUNDS CMD VARIANT...\n"
 	      "       driver rss WORKLOAD VARIANT...\n"
-	      "       driver signal COUNT WORKLOAD VARIANT...\n"
+	      "       driver signal|signal-pinned COUNT WORKLOAD VARIANT...\n"
 	      "       driver reap N BATCH REPS WORKLOAD VARIANT...\n"
 	      "VARIANT is name=/path/to/init [arg...]; 'name=' runs the workload as PID 1\n",
 	      stderr);

@@ -4,6 +4,7 @@
  *   driver startup ROUNDS CMD VARIANT...   wall time clone→waitpid of `<init> CMD`; variants
  *                                          interleaved in a shuffled order each round
  *   driver rss WORKLOAD VARIANT...         VmRSS of PID 1 while `workload ready` sleeps
+ *                                          (at 0.1 s and at 2.5 s)
  *   driver signal COUNT WORKLOAD VARIANT...  kill(PID 1, SIGUSR1) → workload handler ran
  *   driver signal-pinned ...               the same, all on one CPU under SCHED_FIFO
  *   driver reap N BATCH REPS WORKLOAD VARIANT...  time for PID 1 to reap N orphans released
@@ -322,27 +323,45 @@ static long vm_kb(pid_t pid, const char *field)
 	return kb;
 }
 
+/* All inits at once, 3 times: VmRSS 0.1 s after the workload reported ready, and again at
+ * 2.5 s (the steady state: an init may hand pages back after start-up). Medians of 3. */
 static int cmd_rss(char *workload)
 {
 	char *work[] = { workload, "ready", fifo_path, NULL };
-	for (int v = 0; v < nvariants; v++) {
-		long rss[3], hwm = 0;
-		for (int rep = 0; rep < 3; rep++) {
+	long early[MAX_VARIANTS][3], steady[MAX_VARIANTS][3], hwm[MAX_VARIANTS] = { 0 };
+	pid_t pid[MAX_VARIANTS];
+	for (int rep = 0; rep < 3; rep++) {
+		for (int v = 0; v < nvariants; v++) {
 			char *buf[MAX_ARGS];
 			drain_fifo();
-			pid_t pid = spawn(full_argv(&variants[v], buf, work));
-			wait_rec(REC_READY, pid, variants[v].name, 10000);
-			usleep(100 * 1000); /* let PID 1 settle into its loop */
-			rss[rep] = vm_kb(pid, "VmRSS");
-			long h = vm_kb(pid, "VmHWM");
-			hwm = h > hwm ? h : hwm;
-			if (kill(pid, SIGKILL) < 0)
-				die("kill: %s", strerror(errno));
-			wait_exit(pid, variants[v].name);
+			pid[v] = spawn(full_argv(&variants[v], buf, work));
+			wait_rec(REC_READY, pid[v], variants[v].name, 10000);
 		}
-		long lo = rss[0] < rss[1] ? rss[0] : rss[1], hi = rss[0] < rss[1] ? rss[1] : rss[0];
-		long med = rss[2] < lo ? lo : rss[2] > hi ? hi : rss[2];
-		printf("rss\t%s\t%ld\t%ld\n", variants[v].name, med, hwm);
+		int64_t t0 = now_ns();
+		usleep(100 * 1000);
+		for (int v = 0; v < nvariants; v++)
+			early[v][rep] = vm_kb(pid[v], "VmRSS");
+		int64_t left = 2500 * (int64_t)1000000 - (now_ns() - t0);
+		if (left > 0)
+			usleep((useconds_t)(left / 1000));
+		for (int v = 0; v < nvariants; v++) {
+			steady[v][rep] = vm_kb(pid[v], "VmRSS");
+			long h = vm_kb(pid[v], "VmHWM");
+			hwm[v] = h > hwm[v] ? h : hwm[v];
+			if (kill(pid[v], SIGKILL) < 0)
+				die("kill: %s", strerror(errno));
+			wait_exit(pid[v], variants[v].name);
+		}
+	}
+	for (int v = 0; v < nvariants; v++) {
+		int64_t e[3], st[3];
+		for (int i = 0; i < 3; i++) {
+			e[i] = early[v][i];
+			st[i] = steady[v][i];
+		}
+		qsort(e, 3, sizeof e[0], cmp_i64);
+		qsort(st, 3, sizeof st[0], cmp_i64);
+		printf("rss\t%s\t%" PRId64 "\t%" PRId64 "\t%ld\n", variants[v].name, st[1], e[1], hwm[v]);
 	}
 	return 0;
 }

@@ -124,6 +124,8 @@ release)
 		die "release: $bin is not stripped"
 	fi
 	say "release: $bin, static, stripped, $(stat -c %s "$bin") bytes"
+	# The budget from the issue: 256 KiB with libseccomp and libcap-ng inside.
+	[ "$(stat -c %s "$bin")" -le 262144 ] || say "release: warning: $bin is over the 256 KiB budget"
 	;;
 asan)
 	command -v clang >/dev/null 2>&1 || die "asan: clang not found: run build/setup.sh"

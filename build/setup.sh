@@ -18,7 +18,7 @@ prefix="$deps/prefix"
 jobs=${USHER_SETUP_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 # Bump when the way the static libraries are built changes: forces a rebuild.
-RECIPE=1
+RECIPE=2
 # Flags for the musl build of the dependencies: the same size flags as usher's static build
 # (meson.build). Without unwind tables the release binary is 4,096 bytes smaller.
 DEPS_CFLAGS="-Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables"
@@ -184,6 +184,30 @@ build_autotools() {
 	) >"$log" 2>&1 || die "deps: configure failed in $tree (see $log)"
 }
 
+# narrow_syscall_table TREE — libseccomp keeps one row per syscall name with an int for each
+# of its 15 architectures (33 KiB, an eighth of usher). Every number in it fits a short
+# (the largest is mips64n32's ~6450, the smallest __PNR_* -10245), so the row becomes
+# shorts and the one accessor reads a short: half the size, the same answers. Checked
+# against the CSV the table is generated from before anything is changed.
+narrow_syscall_table() {
+	local tree=$1 csv="$1/src/syscalls.csv" header="$1/src/syscalls.h" tmpl="$1/src/syscalls.perf.template"
+	# ARM's six private calls (0xf0000 + n: breakpoint, cacheflush, usr26, usr32, set_tls,
+	# get_tls) are the only numbers past a short; usher filters x86-64 and its compat
+	# arches, so they become "not on this arch" for 32-bit ARM.
+	sed -i -E 's/^(breakpoint|cacheflush|usr26|usr32|set_tls|get_tls),([^,]*),([^,]*),([^,]*),98304[0-9],/\1,\2,\3,\4,PNR,/' "$csv" \
+		|| die "deps: cannot edit $csv"
+	awk -F, '!/^#/ { for (i = 2; i <= NF; i++) if ($i != "PNR" && ($i + 0 > 32767 || $i + 0 < -32768)) bad = bad " " $1 }
+		END { if (bad) { print "syscall numbers beyond a short:" bad; exit 1 } }' "$csv" \
+		|| die "deps: libseccomp's syscall table cannot be narrowed"
+	grep -q 'return \*(int \*)((char \*)s + offset);' "$tmpl" \
+		|| die "deps: $tmpl changed: review narrow_syscall_table"
+	sed -i '/^struct arch_syscall_table {/,/^};/ s/^\tint /\tshort /' "$header" \
+		&& sed -i 's/return \*(int \*)((char \*)s + offset);/return *(short *)((char *)s + offset);/' "$tmpl" \
+		|| die "deps: cannot patch $tree"
+	[ "$(sed -n '/^struct arch_syscall_table {/,/^};/p' "$header" | grep -c '^.short ')" -eq 17 ] \
+		|| die "deps: $header: expected 17 short fields after narrowing"
+}
+
 build_deps() {
 	local log
 	say "deps: building libseccomp and libcap-ng static with musl ($key)"
@@ -192,6 +216,7 @@ build_deps() {
 	mkdir -p "$prefix/include" "$prefix/lib" "$deps/logs" || die "deps: cannot create $prefix"
 
 	fetch_source libseccomp
+	narrow_syscall_table "$tree"
 	log="$deps/logs/libseccomp.log"
 	say "deps: building libseccomp (log: $log)"
 	build_autotools "$tree" "$log"

@@ -98,8 +98,18 @@ static char *string_at(const struct json *js, int i, const char *path)
 			static const char escapes[] = "\"\"\\\\//b\bf\fn\nr\rt\t";
 			const char *e = strchr(escapes, c);
 			if (c == 'u') {
-				unsigned code;
-				if (k + 4 >= len || sscanf(src + k + 1, "%4x", &code) != 1 || code == 0 || code > 0x7f) {
+				unsigned code = 0;
+				bool four_hex = k + 4 < len;
+				for (size_t h = 1; four_hex && h <= 4; h++) {
+					char digit = src[k + h];
+					int value = digit >= '0' && digit <= '9'   ? digit - '0'
+						    : digit >= 'a' && digit <= 'f' ? digit - 'a' + 10
+						    : digit >= 'A' && digit <= 'F' ? digit - 'A' + 10
+										   : -1;
+					four_hex = value >= 0;
+					code = code << 4 | (unsigned)(value & 0xf);
+				}
+				if (!four_hex || code == 0 || code > 0x7f) {
 					free(out);
 					fail(js, i, path, "only ASCII \\u escapes are supported");
 					return NULL;
@@ -252,11 +262,36 @@ int sbx_cap_from_name(const char *name)
 	return -1;
 }
 
+/* "6.18.44-foo" -> major 6, minor 18, *rest at ".44-foo". No sscanf: it would pull
+ * musl's whole scanf and float parser into a binary that counts its kilobytes. */
+static bool parse_kernel_version(const char *text, unsigned *major, unsigned *minor,
+				 const char **rest)
+{
+	unsigned parts[2] = { 0, 0 };
+	const char *p = text;
+	for (int part = 0; part < 2; part++) {
+		if (part == 1 && *p++ != '.')
+			return false;
+		if (*p < '0' || *p > '9')
+			return false;
+		for (; *p >= '0' && *p <= '9'; p++) {
+			parts[part] = parts[part] * 10 + (unsigned)(*p - '0');
+			if (parts[part] >= 0x10000)
+				return false;
+		}
+	}
+	*major = parts[0];
+	*minor = parts[1];
+	*rest = p;
+	return true;
+}
+
 unsigned sbx_running_kernel(void)
 {
 	struct utsname uts;
 	unsigned major, minor;
-	if (uname(&uts) < 0 || sscanf(uts.release, "%u.%u", &major, &minor) != 2)
+	const char *rest;
+	if (uname(&uts) < 0 || !parse_kernel_version(uts.release, &major, &minor, &rest))
 		return 0;
 	return major << 16 | minor;
 }
@@ -346,10 +381,10 @@ static int condition_at(const struct json *js, int i, const char *path, struct s
 			if (!text)
 				return -1;
 			unsigned major, minor;
-			int used = 0;
+			const char *rest;
 			/* Docker reads "major.minor"; a patch level is ignored as there. */
-			bool good = sscanf(text, "%u.%u%n", &major, &minor, &used) == 2 && major < 0x10000 &&
-			            minor < 0x10000 && (text[used] == '\0' || text[used] == '.');
+			bool good = parse_kernel_version(text, &major, &minor, &rest) &&
+				    (*rest == '\0' || *rest == '.');
 			free(text);
 			if (!good)
 				return fail(js, value, where, "expected a kernel version like \"4.8\"");

@@ -92,11 +92,28 @@ static void workload_exited(int status)
 	}
 }
 
+/* The workload stopped (Ctrl-Z on its terminal). As PID 1 nothing is above usher to take
+ * the terminal back: it just stays stopped until a SIGCONT comes. Under an interactive
+ * shell usher does what a shell's job does: stop too, so that shell gets its terminal
+ * back, and on `fg` give the terminal back to the workload and continue it. */
+static void workload_stopped(void)
+{
+	if (sv.is_pid1 || !sv.current->take_terminal)
+		return;
+	if (tcsetpgrp(STDIN_FILENO, getpgrp()) != 0)
+		return; /* not our terminal any more: leave job control to whoever has it */
+	kill(getpid(), SIGSTOP);
+	/* Continued: the shell made usher's group the foreground again. */
+	if (tcsetpgrp(STDIN_FILENO, sv.workload) != 0)
+		usher_warn("cannot give the terminal back to the workload: %s", strerror(errno));
+	kill(-sv.workload, SIGCONT);
+}
+
 static void reap_all(void)
 {
 	for (;;) {
 		int status;
-		pid_t pid = waitpid(-1, &status, WNOHANG);
+		pid_t pid = waitpid(-1, &status, WNOHANG | WUNTRACED);
 		if (pid < 0 && errno == EINTR)
 			continue;
 		if (pid < 0) {
@@ -109,6 +126,11 @@ static void reap_all(void)
 		if (pid == 0) {
 			sv.children_left = true;
 			return;
+		}
+		if (WIFSTOPPED(status)) {
+			if (pid == sv.workload)
+				workload_stopped();
+			continue;
 		}
 		if (pid == sv.workload)
 			workload_exited(status);
@@ -286,6 +308,7 @@ int supervise(struct workload *current, pid_t workload_pid, bool is_pid1)
 				(const void *)signal_everyone, (const void *)drain_signals,
 				(const void *)creds_reload_signal, (const void *)usher_debug,
 				(const void *)exit_code_of, (const void *)workload_exited,
+				(const void *)workload_stopped,
 			};
 			trim_startup_pages(hot, sizeof hot / sizeof hot[0]);
 		}

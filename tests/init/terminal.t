@@ -15,6 +15,15 @@ like "$out" "^pgrp=2 fg=2$" "tty, PID 1: the workload (pid 2) owns the foregroun
 out=$(script -qec "\"$USHER\" -- sh -c 'printf ready; sleep 30'; echo rc=\$?" /dev/null < <(sleep 1; printf '\003'; sleep 2) | tr -d '\r')
 like "$out" "rc=130" "tty: Ctrl-C interrupts the workload; usher exits 130"
 
+# Job control under an interactive shell: the workload stops (as on Ctrl-Z), usher stops
+# too so the shell gets its terminal back and lists the job; `fg` continues both.
+out=$( (sleep 1; echo "\"$USHER\" -- sh -c 'echo started; kill -TSTP \$\$; echo resumed-after-fg'"
+	sleep 2; echo jobs; sleep 0.5; echo fg; sleep 2; echo 'echo rc=$?'; sleep 0.5; echo exit) |
+	timeout 60 script -qec "bash --norc --noprofile -i" /dev/null 2>&1 | tr -d '\r')
+like "$out" "Stopped +.*usher" "job control: the shell sees usher's job stopped when the workload stops"
+like "$out" "resumed-after-fg" "job control: fg continues the workload"
+like "$out" "rc=0" "job control: and its exit status comes through"
+
 out=$("$USHER" -- "$probe" foreground < /dev/null)
 like "$out" "fg=-1" "no tty: nothing to take over"
 done_testing

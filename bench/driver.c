@@ -484,9 +484,9 @@ static int cmd_reap(char *n, char *batch, long reps, char *workload)
 	for (int v = 0; v < nvariants; v++) {
 		qsort(total[v], (size_t)reps, sizeof(int64_t), cmp_i64);
 		qsort(create[v], (size_t)reps, sizeof(int64_t), cmp_i64);
-		printf("reap\t%s\t%.1f\t%.1f\t%" PRId64 "\t%ld\n", variants[v].name,
+		printf("reap\t%s\t%.1f\t%.1f\t%" PRId64 "\t%ld\t%.1f\t%.1f\n", variants[v].name,
 		       (double)quant(total[v], reps, 0.5) / 1e6, (double)quant(create[v], reps, 0.5) / 1e6,
-		       left[v], reps);
+		       left[v], reps, (double)total[v][0] / 1e6, (double)total[v][reps - 1] / 1e6);
 	}
 	return 0;
 }

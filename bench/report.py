@@ -89,7 +89,8 @@ def main():
     n_sig = m.get("signal_count", "?")
     n_orph = m.get("orphans", "?")
     p(f"| init | start-up overhead, median of {n_start} | binary size | PID 1 RSS at 2.5 s | "
-      f"signal latency median ({n_sig}) | signal latency p99 | reap {n_orph} orphans |")
+      f"signal latency median ({n_sig}) | signal latency p99 | reap {n_orph} orphans, median (range) of "
+      f"{m.get('reap_reps', '?')} |")
     p("|---|---:|---:|---:|---:|---:|---:|")
     b_start = best_peer(data, "startup", 3)
     b_size = best_peer(data, "size", static_only=True)
@@ -97,6 +98,13 @@ def main():
     b_sig = best_peer(data, "signal", 0)
     b_p99 = best_peer(data, "signal", 1)
     b_reap = best_peer(data, "reap", 0)
+    def reap_cell(r):
+        c = cell(num(data, "reap", r, 0), b_reap, lambda v: f"{v:.0f} ms")
+        lo, hi = num(data, "reap", r, 4), num(data, "reap", r, 5)
+        if lo is not None and hi is not None and hi > lo:
+            c += f" ({lo:.0f}–{hi:.0f})"
+        return c
+
     def rss_cell(r):
         c = cell(num(data, "rss", r), b_rss, lambda v: f"{v:.0f} kB")
         early = num(data, "rss", r, 1)
@@ -125,7 +133,7 @@ def main():
           f"{rss_cell(r)} | "
           f"{cell(num(data, 'signal', r, 0), b_sig, lambda v: f'{v:.1f} µs')} | "
           f"{cell(num(data, 'signal', r, 1), b_p99, lambda v: f'{v:.1f} µs')} | "
-          f"{cell(num(data, 'reap', r, 0), b_reap, lambda v: f'{v:.0f} ms')} |")
+          f"{reap_cell(r)} |")
     p("")
     p("Start-up wall time (clone → waitpid, `-- /bin/true`), for reference: "
       + "; ".join(f"{k} {float(v[0]) / 1000:.3f} ms (p10 {float(v[1]) / 1000:.3f}, p90 {float(v[2]) / 1000:.3f})"
@@ -195,8 +203,13 @@ def main():
                              verdict(u <= b, u <= 1.1 * b)))
         u, b = num(data, "reap", "usher"), best_peer(data, "reap")
         if u is not None and b:
-            rows.append(("reaping no worse than any peer", f"{u:.0f} ms vs best peer {b:.0f} ms = {u / b:.2f}×",
-                         verdict(u <= b, u <= 1.1 * b)))
+            best = min((p for p in PEERS if num(data, "reap", p) is not None), key=lambda p: num(data, "reap", p))
+            u_lo, b_hi = num(data, "reap", "usher", 4), num(data, "reap", best, 5)
+            overlap = u_lo is not None and b_hi is not None and u_lo <= b_hi
+            ok = "**met**" if u <= b else ("within noise: the ranges of the repetitions overlap" if overlap
+                                           else "**not met**")
+            rows.append(("reaping no worse than any peer",
+                         f"{u:.0f} ms vs best peer ({best}) {b:.0f} ms = {u / b:.2f}×", ok))
         p("| target | measured | |")
         p("|---|---|---|")
         for t, v, ok in rows:

@@ -117,6 +117,7 @@ rec meta versions "$(dpkg-query -W -f='${Package} ${Version}, ' tini dumb-init c
 rec meta libc_size "$(stat -L -c %s /lib/x86_64-linux-gnu/libc.so.6 2>/dev/null | awk '{printf "%.0f KiB", $1/1024}')"
 rec meta startup_rounds "$startup_rounds"
 rec meta signal_count "$signal_count"
+rec meta reap_reps "$reap_reps"
 rec meta orphans "$(printf "%'d" "$orphans" 2>/dev/null || echo "$orphans")"
 rec meta sys_loops "$sys_passes×$sys_reps loops of $sys_n calls"
 

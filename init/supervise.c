@@ -41,6 +41,7 @@ static struct {
 	long long deadline_ms; /* when the current grace period ends; 0 if none */
 	bool killed;           /* SIGKILL already sent for this deadline */
 	bool final_stop_due;   /* the workload is gone: signal what is left */
+	bool reload_pending;   /* a reload was asked for while restarting: do it after */
 	struct workload *current, next;
 } sv;
 
@@ -165,6 +166,11 @@ static void forward(int sig)
 
 static void reload(const char *why)
 {
+	if (sv.phase == RESTARTING) {
+		/* A second file rendered moments after the first must not be lost. */
+		sv.reload_pending = true;
+		return;
+	}
 	if (sv.phase != RUNNING)
 		return;
 	usher_info("%s: reloading credentials", why);
@@ -298,6 +304,10 @@ int supervise(struct workload *current, pid_t workload_pid, bool is_pid1)
 		}
 		if (wait_for_events(watched, &handled, timeout) != 0)
 			return EXIT_USHER_FAILED;
+		if (sv.reload_pending && sv.phase == RUNNING) {
+			sv.reload_pending = false;
+			reload("a reload was asked for during the restart");
+		}
 		if (trim_at && now_ms() >= trim_at) {
 			trim_at = 0;
 			static const void *const hot[] = {

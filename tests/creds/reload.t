@@ -44,6 +44,24 @@ render three
 wait_for 60 grep -qx "start three" "$tmp/out"; ok $? "--restart-on-change: a renamed-over file restarts with the new value"
 stop
 
+# A second change while the workload is still stopping from the first is not lost
+# (Vault Agent renders one file after another): usher restarts once more when it can.
+cat > "$tmp/slow.sh" <<'X'
+echo "start $TOKEN" >> "$OUT"
+trap 'echo stopping >> "$OUT"; sleep 1; exit 0' TERM
+while :; do sleep 0.1; done
+X
+render one
+: > "$tmp/out"
+"$USHER" --env OUT="$tmp/out" --env-file "$tmp/app.env" --restart-on-change -- /bin/sh "$tmp/slow.sh" 2>"$tmp/err" &
+pid=$!
+wait_for 60 grep -qx "start one" "$tmp/out"
+render four
+wait_for 60 grep -qx stopping "$tmp/out"
+render five
+wait_for 60 grep -qx "start five" "$tmp/out"; ok $? "--restart-on-change: a change during the restart is applied after it"
+stop
+
 # A Kubernetes secret volume: the visible TOKEN symlink never changes, ..data is swapped.
 mkdir -p "$tmp/vol/..v1" "$tmp/vol/..v2"
 printf 'k8s-one\n' > "$tmp/vol/..v1/TOKEN"; printf 'k8s-two\n' > "$tmp/vol/..v2/TOKEN"

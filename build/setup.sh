@@ -18,7 +18,7 @@ prefix="$deps/prefix"
 jobs=${USHER_SETUP_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 # Bump when the way the static libraries are built changes: forces a rebuild.
-RECIPE=2
+RECIPE=3
 # Flags for the musl build of the dependencies: the same size flags as usher's static build
 # (meson.build). Without unwind tables the release binary is 4,096 bytes smaller.
 DEPS_CFLAGS="-Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables"
@@ -208,6 +208,19 @@ narrow_syscall_table() {
 		|| die "deps: $header: expected 17 short fields after narrowing"
 }
 
+# lazy_capng_init TREE — libcap-ng probes the kernel in a constructor (a /proc file and
+# four prctl calls) in every program that links it, before main. Its own init(), which
+# every entry point calls first ("so static libs get initialized"), runs the same probe on
+# first use; without the constructor usher pays for it only when it has a sandbox to set up.
+lazy_capng_init() {
+	local file="$1/src/cap-ng.c"
+	grep -q '^static void init_lib(void) __attribute__ ((constructor));$' "$file" \
+		&& grep -q '^	init_lib();$' "$file" \
+		|| die "deps: $file changed: review lazy_capng_init"
+	sed -i 's/^static void init_lib(void) __attribute__ ((constructor));$/static void init_lib(void);/' "$file" \
+		|| die "deps: cannot patch $file"
+}
+
 build_deps() {
 	local log
 	say "deps: building libseccomp and libcap-ng static with musl ($key)"
@@ -225,6 +238,7 @@ build_deps() {
 		|| die "deps: libseccomp make failed (see $log)"
 
 	fetch_source libcap-ng
+	lazy_capng_init "$tree"
 	log="$deps/logs/libcap-ng.log"
 	say "deps: building libcap-ng (log: $log)"
 	build_autotools "$tree" "$log" --without-python --without-python3

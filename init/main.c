@@ -76,7 +76,7 @@ int workload_prepare_next(struct workload *next)
 	return 0;
 }
 
-static void become_subreaper(bool is_pid1)
+static void become_subreaper(bool is_pid1, pid_t self)
 {
 	if (is_pid1 && !settings.subreaper)
 		return;
@@ -86,7 +86,7 @@ static void become_subreaper(bool is_pid1)
 		return;
 	}
 	if (!is_pid1)
-		usher_info("not PID 1 (pid %d): registered as a child subreaper", (int)getpid());
+		usher_info("not PID 1 (pid %d): registered as a child subreaper", (int)self);
 }
 
 int main(int argc, char **argv)
@@ -99,7 +99,8 @@ int main(int argc, char **argv)
 		usher_err("sigprocmask: %s", strerror(errno));
 		return EXIT_USHER_FAILED;
 	}
-	bool is_pid1 = getpid() == 1;
+	pid_t self = getpid();
+	bool is_pid1 = self == 1;
 
 	int command_index = options_parse(argc, argv, environ);
 	if (command_index < 0)
@@ -110,7 +111,7 @@ int main(int argc, char **argv)
 		return EXIT_USHER_FAILED;
 	}
 	command_argv = argv + command_index;
-	become_subreaper(is_pid1);
+	become_subreaper(is_pid1, self);
 	if (settings.parent_death_signal &&
 	    prctl(PR_SET_PDEATHSIG, settings.parent_death_signal) != 0) {
 		usher_err("PR_SET_PDEATHSIG: %s", strerror(errno));

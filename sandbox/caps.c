@@ -47,12 +47,25 @@ static uint64_t bit(int cap)
 	return 1ULL << cap;
 }
 
+/* libcap-ng probes the kernel (last capability, prctl options) on first use; usher's
+ * build takes away its constructor so a plain start does not pay for that probe
+ * (build/setup.sh, lazy_capng_init). Name lookups do not trigger it themselves. */
+static void capng_ready(void)
+{
+	static bool ready;
+	if (!ready) {
+		ready = true;
+		capng_get_caps_process();
+	}
+}
+
 /* --- option setters ------------------------------------------------------------------- */
 
 /* "NET_BIND_SERVICE", "cap_net_bind_service" or "ALL", as Docker's --cap-add takes them. */
 static int parse_cap_name(const char *word, int *cap)
 {
 	const char *name = strncasecmp(word, "CAP_", 4) == 0 ? word + 4 : word;
+	capng_ready();
 	*cap = capng_name_to_capability(name);
 	return *cap >= 0 && *cap < 64 ? 0 : -1;
 }
@@ -149,6 +162,7 @@ static void cap_names(uint64_t mask, char *buf, size_t size)
 {
 	size_t used = 0;
 	buf[0] = '\0';
+	capng_ready();
 	for (int cap = 0; cap < 64 && used < size; cap++) {
 		if (!(mask & bit(cap)))
 			continue;

@@ -78,8 +78,12 @@ int workload_resolve(struct workload *w)
  * and never returns. */
 static void become_workload(const struct workload *w, bool sandboxed)
 {
-	if (setpgid(0, 0) != 0) {
-		usher_err("setpgid: %s", strerror(errno));
+	/* Its own process group either way (-g signals it). Without a terminal, its own
+	 * session too, as dumb-init does: with autogroup scheduling the workload then wakes
+	 * without waiting behind usher's group. With a terminal the session must stay, or
+	 * the workload would lose it. */
+	if (w->take_terminal ? setpgid(0, 0) != 0 : setsid() < 0) {
+		usher_err("%s: %s", w->take_terminal ? "setpgid" : "setsid", strerror(errno));
 		_exit(EXIT_USHER_FAILED);
 	}
 	/* SIGTTOU is still blocked here, so taking the foreground works from the background. */
@@ -110,8 +114,11 @@ pid_t workload_spawn(const struct workload *w)
 	if (pid == 0)
 		become_workload(w, sandboxed);
 	/* After fork the child may not have run yet: make the group exist before any
-	 * signal is forwarded to it. EACCES means the child already exec'd: fine. */
-	if (sandboxed && setpgid(pid, pid) != 0 && errno != EACCES && errno != ESRCH)
+	 * signal is forwarded to it. EACCES means the child already exec'd: fine. Not for a
+	 * child that makes its own session: a group leader cannot (the loop copes with the
+	 * moment before it has, see forward()). */
+	if (sandboxed && w->take_terminal && setpgid(pid, pid) != 0 && errno != EACCES &&
+	    errno != ESRCH)
 		usher_warn("setpgid(%d): %s", (int)pid, strerror(errno));
 	return pid;
 }

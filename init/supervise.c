@@ -158,7 +158,11 @@ static void forward(int sig)
 	}
 	if (sv.phase == RESTARTING && (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT))
 		sv.stop_requested = true;
-	if (kill(forward_target(), to) != 0 && errno != ESRCH)
+	int rc = kill(forward_target(), to);
+	/* -g: for a moment after a fork the workload may not lead its group yet. */
+	if (rc != 0 && errno == ESRCH && settings.kill_group)
+		rc = kill(sv.workload, to);
+	if (rc != 0 && errno != ESRCH)
 		usher_warn("forwarding %s: %s", signal_name(to), strerror(errno));
 	else if (debugging)
 		usher_debug("forwarded %s to %d", signal_name(to), (int)forward_target());

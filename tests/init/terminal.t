@@ -24,6 +24,14 @@ like "$out" "Stopped +.*usher" "job control: the shell sees usher's job stopped 
 like "$out" "resumed-after-fg" "job control: fg continues the workload"
 like "$out" "rc=0" "job control: and its exit status comes through"
 
+# Without a terminal the workload leads its own session (as with dumb-init), and its own
+# process group (what -g signals); with one it keeps the session that owns the terminal.
+out=$("$USHER" -- sh -c 'set -- $(cat /proc/$$/stat); echo "pid=$1 pgrp=$5 session=$6"' < /dev/null)
+like "$out" '^pid=([0-9]+) pgrp=\1 session=\1$' "no tty: the workload leads its own session and group"
+out=$(script -qec "\"$USHER\" -- sh -c 'set -- \$(cat /proc/\$\$/stat); echo \"pid=\$1 pgrp=\$5 session=\$6\"'" /dev/null | tr -d '\r')
+like "$out" '^pid=([0-9]+) pgrp=\1 session=[0-9]+$' "tty: the workload leads its own group..."
+unlike "$out" '^pid=([0-9]+) pgrp=\1 session=\1$' "... inside the terminal's session"
+
 out=$("$USHER" -- "$probe" foreground < /dev/null)
 like "$out" "fg=-1" "no tty: nothing to take over"
 done_testing

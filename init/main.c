@@ -24,7 +24,8 @@ static char **command_argv; /* the workload's command as given, before expansion
  * HOME that the credentials set on purpose (different from usher's own) is kept. */
 static char **workload_environment(void)
 {
-	char **env = creds_env();
+	/* No credentials asked for: the environment passes through untouched, uncopied. */
+	char **env = settings.creds_used ? creds_env() : environ;
 	const char *home = sandbox_home();
 	if (!home)
 		return env;
@@ -118,7 +119,9 @@ int main(int argc, char **argv)
 		return EXIT_USHER_FAILED;
 	}
 
-	int rc = creds_prepare(environ);
+	/* Without a credentials option there is nothing to load, hide or wipe: skipping the
+	 * phase saves the copies (and their page faults) on every plain start. */
+	int rc = settings.creds_used ? creds_prepare(environ) : 0;
 	if (rc == 0)
 		rc = sandbox_prepare();
 	if (rc == 0)
@@ -135,6 +138,7 @@ int main(int argc, char **argv)
 	}
 	usher_debug("workload %s started as pid %d", w.path, (int)pid);
 	rc = supervise(&w, pid, is_pid1);
-	creds_wipe();
+	if (settings.creds_used)
+		creds_wipe();
 	return rc;
 }

@@ -9,18 +9,40 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #define MAX_TRACKED 65536
+#define FALLBACK_TRACKED 1024
 
-static pid_t pending[MAX_TRACKED]; /* descendants still to visit */
-static size_t pending_count;
+/* Descendants still to visit. The big list is mapped only when a subreaper's final stop
+ * needs it: in .bss it would scatter usher's few hot variables over more pages (a page
+ * fault each at start-up). If the mapping fails the small list still does the job, in
+ * more rounds (the final stop repeats the walk for SIGTERM, SIGCONT and SIGKILL). */
+static pid_t fallback[FALLBACK_TRACKED];
+static pid_t *pending;
+static size_t pending_capacity, pending_count;
 
 static void push(pid_t pid)
 {
-	if (pending_count < MAX_TRACKED)
+	if (pending_count < pending_capacity)
 		pending[pending_count++] = pid;
+}
+
+static void ensure_pending_list(void)
+{
+	if (pending)
+		return;
+	void *list = mmap(NULL, MAX_TRACKED * sizeof(pid_t), PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (list == MAP_FAILED) {
+		pending = fallback;
+		pending_capacity = FALLBACK_TRACKED;
+	} else {
+		pending = list;
+		pending_capacity = MAX_TRACKED;
+	}
 }
 
 /* Reads one children file in chunks, pushing each pid; a pid split across chunks is kept. */
@@ -88,6 +110,7 @@ void signal_everyone(int sig, bool is_pid1)
 			usher_warn("kill(-1, %d): %s", sig, strerror(errno));
 		return;
 	}
+	ensure_pending_list();
 	pending_count = 0;
 	push_children_of(getpid());
 	while (pending_count > 0) {

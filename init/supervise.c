@@ -244,7 +244,7 @@ static void drain_signals(int signal_fd)
 	}
 }
 
-/* Waits for the next signal(s) or the deadline. Without a watched file one
+/* Waits for the next signal(s) or the timeout: 1 after events, 0 on timeout, -1 on error. Without a watched file one
  * sigtimedwait per signal is all it takes (as tini does); with one, poll on a signalfd
  * and the watch fd. */
 static int wait_for_events(struct pollfd watched[2], const sigset_t *handled, int timeout_ms)
@@ -253,13 +253,17 @@ static int wait_for_events(struct pollfd watched[2], const sigset_t *handled, in
 		struct timespec timeout = { timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000 };
 		siginfo_t info;
 		int sig = sigtimedwait(handled, &info, timeout_ms < 0 ? NULL : &timeout);
-		if (sig > 0)
+		if (sig > 0) {
 			handle_signal(sig);
-		else if (errno != EAGAIN && errno != EINTR) {
+			return 1;
+		}
+		if (errno == EAGAIN)
+			return 0;
+		if (errno != EINTR) {
 			usher_err("sigtimedwait: %s", strerror(errno));
 			return -1;
 		}
-		return 0;
+		return 1;
 	}
 	int ready = poll(watched, 2, timeout_ms);
 	if (ready < 0 && errno != EINTR) {
@@ -270,11 +274,23 @@ static int wait_for_events(struct pollfd watched[2], const sigset_t *handled, in
 		drain_signals(watched[0].fd);
 	if (ready > 0 && watched[1].revents && creds_watch_changed())
 		reload("a watched file changed");
-	return 0;
+	return ready == 0 ? 0 : 1;
 }
 
 int supervise(struct workload *current, pid_t workload_pid, bool is_pid1)
 {
+	/* The loop's own code: trim_startup_pages() keeps these pages mapped. */
+	static const void *const hot_code[] = {
+		(const void *)supervise, (const void *)wait_for_events,
+		(const void *)handle_signal, (const void *)reap_all,
+		(const void *)forward, (const void *)signal_rewritten,
+		(const void *)deadline_passed, (const void *)start_final_stop,
+		(const void *)signal_everyone, (const void *)drain_signals,
+		(const void *)creds_reload_signal, (const void *)usher_debug,
+		(const void *)exit_code_of, (const void *)workload_exited,
+		(const void *)workload_stopped,
+	};
+
 	sv.phase = RUNNING;
 	sv.is_pid1 = is_pid1;
 	sv.workload = workload_pid;
@@ -292,7 +308,7 @@ int supervise(struct workload *current, pid_t workload_pid, bool is_pid1)
 		return EXIT_USHER_FAILED;
 	}
 	reap_all(); /* the workload may be gone already */
-	long long trim_at = now_ms() + TRIM_AFTER_MS;
+	bool trimmed = false;
 	for (;;) {
 		if (sv.final_stop_due) {
 			sv.final_stop_due = false;
@@ -300,31 +316,23 @@ int supervise(struct workload *current, pid_t workload_pid, bool is_pid1)
 		}
 		if (sv.phase == STOPPING && !sv.children_left)
 			return sv.exit_code;
-		long long wake_at = sv.deadline_ms ? sv.deadline_ms : trim_at;
-		int timeout = -1;
-		if (wake_at) {
-			long long left = wake_at - now_ms();
+		/* Until trimmed, wake after a quiet second; no clock needed for that, and a
+		 * workload that exits at once never reads one (the vDSO's first use faults). */
+		int timeout = trimmed ? -1 : TRIM_AFTER_MS;
+		if (sv.deadline_ms) {
+			long long left = sv.deadline_ms - now_ms();
 			timeout = left > 0 ? (int)left : 0;
 		}
-		if (wait_for_events(watched, &handled, timeout) != 0)
+		int events = wait_for_events(watched, &handled, timeout);
+		if (events < 0)
 			return EXIT_USHER_FAILED;
+		if (events == 0 && !trimmed && !sv.deadline_ms) {
+			trimmed = true;
+			trim_startup_pages(hot_code, sizeof hot_code / sizeof hot_code[0]);
+		}
 		if (sv.reload_pending && sv.phase == RUNNING) {
 			sv.reload_pending = false;
 			reload("a reload was asked for during the restart");
-		}
-		if (trim_at && now_ms() >= trim_at) {
-			trim_at = 0;
-			static const void *const hot[] = {
-				(const void *)supervise, (const void *)wait_for_events,
-				(const void *)handle_signal, (const void *)reap_all,
-				(const void *)forward, (const void *)signal_rewritten,
-				(const void *)deadline_passed, (const void *)start_final_stop,
-				(const void *)signal_everyone, (const void *)drain_signals,
-				(const void *)creds_reload_signal, (const void *)usher_debug,
-				(const void *)exit_code_of, (const void *)workload_exited,
-				(const void *)workload_stopped,
-			};
-			trim_startup_pages(hot, sizeof hot / sizeof hot[0]);
 		}
 		if (sv.deadline_ms && now_ms() >= sv.deadline_ms)
 			deadline_passed();

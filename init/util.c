@@ -155,11 +155,11 @@ long long now_ms(void)
 
 const char *keep_string(const char *text)
 {
-	static char pool[16384];
+	static char pool[4096];
 	static size_t used;
 	size_t size = strlen(text) + 1;
 	if (size > sizeof pool - used)
-		return "(option)"; /* only option origins come here: thousands of them fit */
+		return "(option)"; /* only option origins come here: a hundred or more fit */
 	char *copy = memcpy(pool + used, text, size);
 	used += size;
 	return copy;

@@ -149,20 +149,27 @@ static pid_t make_orphan(char *const *argv_sleeper)
 	return g;
 }
 
-/* The sleeping orphan: argv "sleeper NAME DIR polite|stubborn". */
-static int sleeper(char **argv)
+/* Blocks SIGTERM and installs on_term; *old gets the mask to wait with in sigsuspend. */
+static void catch_sigterm(sigset_t *old)
 {
-	dir = argv[3];
-	bool stubborn = strcmp(argv[4], "stubborn") == 0;
-	sigset_t term, old;
+	sigset_t term;
 	sigemptyset(&term);
 	sigaddset(&term, SIGTERM);
-	if (sigprocmask(SIG_BLOCK, &term, &old) != 0)
+	if (sigprocmask(SIG_BLOCK, &term, old) != 0)
 		die("sigprocmask");
 	struct sigaction sa = { .sa_sigaction = on_term, .sa_flags = SA_SIGINFO };
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGTERM, &sa, NULL) != 0)
 		die("sigaction");
+}
+
+/* The sleeping orphan: argv "sleeper NAME DIR polite|stubborn". */
+static int sleeper(char **argv)
+{
+	dir = argv[3];
+	bool stubborn = strcmp(argv[4], "stubborn") == 0;
+	sigset_t old;
+	catch_sigterm(&old);
 	sigdelset(&old, SIGTERM);
 	report("sleeper-ready", "pid=%d\n", (int)getpid());
 	for (;;) {
@@ -206,15 +213,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	sigset_t term, old;
-	sigemptyset(&term);
-	sigaddset(&term, SIGTERM);
-	if (sigprocmask(SIG_BLOCK, &term, &old) != 0)
-		die("sigprocmask");
-	struct sigaction sa = { .sa_sigaction = on_term, .sa_flags = SA_SIGINFO };
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGTERM, &sa, NULL) != 0)
-		die("sigaction");
+	sigset_t old;
+	catch_sigterm(&old);
 
 	/* The sleeper's argv holds "TOKEN-sleeper" so the host can find it in /proc/PID/cmdline. */
 	char name[256];

@@ -116,6 +116,8 @@ static int set_expand_argv(const char *value, const char *where)
 	if (flag_value(value, where, &on) != 0)
 		return -1;
 	settings.expand_argv = on;
+	if (on)
+		settings.creds_used = true; /* expansion reads the credentials' environment */
 	return 0;
 }
 

@@ -17,8 +17,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* A workload still running after this long is not a one-shot command: hand back the
- * start-up pages then (a short-lived workload never pays for it). */
+/* After the first wait this long without a signal, the workload is no one-shot command:
+ * hand back the start-up pages then (a short-lived workload never pays for it). */
 #define TRIM_AFTER_MS 1000
 
 /* After SIGKILL, how long to collect the dead before exiting anyway: a process stuck in

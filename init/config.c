@@ -5,62 +5,15 @@
 #include "options.h"
 #include "util.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define CONFIG_MAX_BYTES (1024 * 1024)
 #define CONFIG_MAX_FILES 16
 
 static char *config_texts[CONFIG_MAX_FILES];
 static unsigned config_count;
-
-/* The whole file, kept for the life of the process: setters may keep pointers into it. */
-static char *read_whole_file(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		usher_err("%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	struct stat st;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > CONFIG_MAX_BYTES) {
-		usher_err("%s: %s", path, errno ? strerror(errno) : "not a regular file under 1 MiB");
-		close(fd);
-		return NULL;
-	}
-	char *text = malloc((size_t)st.st_size + 1);
-	if (!text) {
-		usher_err("%s: out of memory", path);
-		close(fd);
-		return NULL;
-	}
-	size_t filled = 0;
-	while (filled < (size_t)st.st_size) {
-		ssize_t got = read(fd, text + filled, (size_t)st.st_size - filled);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0) {
-			usher_err("%s: %s", path, got < 0 ? strerror(errno) : "file shrank while read");
-			close(fd);
-			free(text);
-			return NULL;
-		}
-		filled += (size_t)got;
-	}
-	close(fd);
-	text[filled] = '\0';
-	if (strlen(text) != filled) {
-		usher_err("%s: contains a NUL byte", path);
-		free(text);
-		return NULL;
-	}
-	return text;
-}
 
 static char *trim(char *text)
 {
@@ -104,7 +57,7 @@ static int parse_section(char *line, const char *where, const char **login)
 
 int config_read(const char *path)
 {
-	char *text = read_whole_file(path);
+	char *text = read_small_file(path, CONFIG_MAX_BYTES, NULL);
 	if (!text)
 		return -1;
 	config_texts[config_count++ % CONFIG_MAX_FILES] = text; /* setters keep pointers into it */

@@ -3,11 +3,13 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -163,4 +165,48 @@ const char *keep_string(const char *text)
 	char *copy = memcpy(pool + used, text, size);
 	used += size;
 	return copy;
+}
+
+char *read_small_file(const char *path, size_t max_bytes, size_t *length)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		usher_err("%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	struct stat st;
+	const char *problem = NULL;
+	if (fstat(fd, &st) != 0)
+		problem = strerror(errno);
+	else if (!S_ISREG(st.st_mode))
+		problem = "not a regular file";
+	else if ((size_t)st.st_size > max_bytes)
+		problem = "too large";
+	char *text = problem ? NULL : malloc((size_t)st.st_size + 1);
+	if (!problem && !text)
+		problem = "out of memory";
+	size_t filled = 0;
+	while (!problem && filled < (size_t)st.st_size) {
+		ssize_t got = read(fd, text + filled, (size_t)st.st_size - filled);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			problem = got < 0 ? strerror(errno) : "file shrank while read";
+		else
+			filled += (size_t)got;
+	}
+	close(fd);
+	if (!problem) {
+		text[filled] = '\0';
+		if (strlen(text) != filled)
+			problem = "contains a NUL byte";
+	}
+	if (problem) {
+		usher_err("%s: %s", path, problem);
+		free(text);
+		return NULL;
+	}
+	if (length)
+		*length = filled;
+	return text;
 }

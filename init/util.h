@@ -28,6 +28,11 @@ int parse_bool(const char *text, bool *value);
 /* Decimal integer within [min, max]. -1 on bad input. */
 int parse_long(const char *text, long min, long max, long *value);
 
+/* The whole of a regular file of at most max_bytes, NUL-terminated (a NUL inside is an
+ * error: every caller reads text), in *length if wanted. Returns malloc'd text, or NULL
+ * after printing "usher: <path>: <why>". Not for secrets: see creds/ for those. */
+char *read_small_file(const char *path, size_t max_bytes, size_t *length);
+
 /* A copy of text that lives as long as the process (a static pool; no free needed). */
 const char *keep_string(const char *text);
 

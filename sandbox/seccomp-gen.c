@@ -16,36 +16,6 @@ static const int docker_default_caps[] = {
 	CAP_AUDIT_WRITE,
 };
 
-static int read_all(const char *path, char **text, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		usher_err("%s: %s", path, strerror(errno));
-		return -1;
-	}
-	size_t cap = 1 << 16;
-	*text = malloc(cap);
-	*len = 0;
-	size_t n;
-	while (*text && (n = fread(*text + *len, 1, cap - *len, f)) > 0) {
-		*len += n;
-		if (*len == cap) {
-			char *grown = realloc(*text, cap *= 2);
-			if (!grown)
-				free(*text);
-			*text = grown;
-		}
-	}
-	bool bad = !*text || ferror(f);
-	fclose(f);
-	if (bad) {
-		usher_err("%s: cannot read it", path);
-		free(*text);
-		return -1;
-	}
-	return 0;
-}
-
 static void write_bytes(FILE *out, const char *name, const char *text, size_t len)
 {
 	fprintf(out, "const char %s[] = {", name);
@@ -94,7 +64,8 @@ int main(int argc, char **argv)
 	const char *profile_path = argv[1], *output_path = argv[2];
 	char *text;
 	size_t len;
-	if (read_all(profile_path, &text, &len) < 0)
+	text = read_small_file(profile_path, 4u << 20, &len);
+	if (!text)
 		return 1;
 	struct sbx_profile profile;
 	if (sbx_profile_parse(text, len, profile_path, &profile) < 0) {

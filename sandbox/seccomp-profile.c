@@ -809,36 +809,11 @@ int sbx_profile_parse(const char *text, size_t len, const char *origin, struct s
 
 int sbx_profile_load_file(const char *path, struct sbx_profile *profile)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		usher_err("%s: %s", path, strerror(errno));
+	size_t length;
+	char *text = read_small_file(path, PROFILE_MAX_BYTES, &length);
+	if (!text)
 		return -1;
-	}
-	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > PROFILE_MAX_BYTES) {
-		usher_err("%s: %s", path, errno ? strerror(errno) : "not a regular file of at most 4 MiB");
-		close(fd);
-		return -1;
-	}
-	char *text = malloc((size_t)st.st_size + 1);
-	size_t got = 0;
-	while (text && got < (size_t)st.st_size) {
-		ssize_t n = read(fd, text + got, (size_t)st.st_size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	int saved = errno;
-	close(fd);
-	if (!text || got != (size_t)st.st_size) {
-		usher_err("%s: %s", path, !text ? "out of memory" : saved ? strerror(saved) : "file shrank while read");
-		free(text);
-		return -1;
-	}
-	text[got] = '\0';
-	int rc = sbx_profile_parse(text, got, path, profile);
+	int rc = sbx_profile_parse(text, length, path, profile);
 	free(text);
 	return rc;
 }

@@ -6,6 +6,7 @@
 #include "envfile.h"
 #include "internal.h"
 #include "opt.h"
+#include "signals.h"
 #include "util.h"
 
 #include <errno.h>
@@ -266,30 +267,18 @@ static int set_wait_timeout(const char *value, const char *where)
 	return 0;
 }
 
-/* A signal that may mean "reload": not one usher needs for itself (stop, reaping) and not
- * one nobody can catch. */
+/* A signal that may mean "reload": one usher forwards (so not one it needs for itself or
+ * that nobody can catch), and not TERM or INT, which mean stop. */
 static int set_reload_signal(const char *value, const char *where)
 {
-	static const struct {
-		const char *name;
-		int number;
-	} allowed[] = {
-		{ "HUP", SIGHUP },   { "USR1", SIGUSR1 }, { "USR2", SIGUSR2 },
-		{ "ALRM", SIGALRM }, { "WINCH", SIGWINCH }, { "PWR", SIGPWR },
-		{ "URG", SIGURG },   { "QUIT", SIGQUIT },
-	};
-	const char *name = strncasecmp(value, "SIG", 3) == 0 ? value + 3 : value;
-	long number = 0;
-	bool numeric = parse_long(value, 1, 64, &number) == 0;
-	for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++) {
-		if (numeric ? number == allowed[i].number : strcasecmp(name, allowed[i].name) == 0) {
-			config.reload_signal = allowed[i].number;
-			return 0;
-		}
+	int sig = signal_from_name(value);
+	if (sig < 1 || !signal_is_forwardable(sig) || sig == SIGTERM || sig == SIGINT) {
+		usher_err("%s: not a reload signal (e.g. HUP, USR1, USR2; TERM and INT mean stop, "
+			  "and KILL, STOP, CHLD and the fault signals cannot be used)", where);
+		return -1;
 	}
-	usher_err("%s: not a reload signal (one of HUP, USR1, USR2, ALRM, WINCH, PWR, URG, "
-		  "QUIT; TERM and INT mean stop)", where);
-	return -1;
+	config.reload_signal = sig;
+	return 0;
 }
 
 static int set_on_reload(const char *value, const char *where)

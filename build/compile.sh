@@ -5,12 +5,7 @@
 # Run build/setup.sh first (tests/run.sh does). Safe from any cwd.
 set -euo pipefail
 
-die() { printf 'usher build: %s\n' "$*" >&2; exit 1; }
-say() { printf 'usher build: %s\n' "$*"; }
-
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd) || die "compile: cannot find the project root from $0"
-deps="$top/_build/deps"
-prefix="$deps/prefix"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() { die "usage: build/compile.sh release|asan"; }
 # Both builds are fully set by this script: the caller's compiler and flags must not leak in

@@ -3,9 +3,7 @@
 # exit code comes back out, and orphans adopted by PID 1 are reaped. Default: _build/usher.
 set -euo pipefail
 
-die() { printf 'usher build: %s\n' "$*" >&2; exit 1; }
-
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd) || die "demo: cannot find the project root from $0"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 usher=${1:-$top/_build/usher}
 [ -x "$usher" ] || die "demo: $usher not built: run build/compile.sh release"
 command -v unshare >/dev/null 2>&1 || die "demo: unshare not found (package util-linux): run build/setup.sh"

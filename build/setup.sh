@@ -9,12 +9,7 @@
 # Environment: USHER_SETUP_JOBS (parallel make jobs, default: nproc).
 set -euo pipefail
 
-die() { printf 'usher build: %s\n' "$*" >&2; exit 1; }
-say() { printf 'usher build: %s\n' "$*"; }
-
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd) || die "setup: cannot find the project root from $0"
-deps="$top/_build/deps"
-prefix="$deps/prefix"
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 jobs=${USHER_SETUP_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 # Bump when the way the static libraries are built changes: forces a rebuild.

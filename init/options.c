@@ -355,10 +355,9 @@ static void print_table(const struct usher_opt *table)
 		if (!o->long_name)
 			continue;
 		char left[64];
-		int n = snprintf(left, sizeof left, "%c%c%s --%s%s%s", o->short_name ? '-' : ' ',
-				 o->short_name ? o->short_name : ' ', o->short_name ? "," : " ",
-				 o->long_name, o->arg_name ? " " : "", o->arg_name ? o->arg_name : "");
-		(void)n;
+		snprintf(left, sizeof left, "%c%c%s --%s%s%s", o->short_name ? '-' : ' ',
+			 o->short_name ? o->short_name : ' ', o->short_name ? "," : " ", o->long_name,
+			 o->arg_name ? " " : "", o->arg_name ? o->arg_name : "");
 		printf("  %-32s %s", left, o->help);
 		if (o->conf_key)
 			printf(" [%s=]", o->conf_key);

@@ -50,6 +50,14 @@ done
 kill -s TERM "$pid"
 finish; is "$rc" 0 "after trimming: the workload's exit code comes through"
 
+# -p SIG (tini): when usher's parent dies, usher gets SIG, and forwards it like any other.
+rec="$tmp/pdeath.rec"
+: > "$rec"
+sh -c "\"$USHER\" -p USR2 -- \"$probe\" record \"$rec\" & sleep 1" &
+wait $!
+wait_for 10 has "$rec" "$(kill -l USR2)"; ok $? "-p USR2: the parent's death reaches the workload as SIGUSR2"
+pkill -f "probe record $rec"
+
 # -g: a grandchild in the workload's process group gets the signal too.
 rec="$tmp/group.rec"
 start pid1 "$rec" -g -- sh -c "trap '' USR1; \"$probe\" record \"$rec\" & wait \$!"

@@ -410,20 +410,56 @@ void user_free_ids(struct sandbox_ids *ids)
 
 /* --- in the child --------------------------------------------------------------------- */
 
+static gid_t *current_groups(int *count);
+static void list_groups(char *buf, size_t size, const gid_t *groups, size_t count);
+static bool same_group_set(const gid_t *have, size_t nhave, const gid_t *want, size_t nwant);
+
+/* setgroups needs CAP_SETGID even to set the groups the process has already: an engine that
+ * switched user itself (podman --user, runAsUser) leaves usher without it, and asking for
+ * the same user must still work. Only a real change is refused. */
+static int set_groups(const struct sandbox_ids *ids)
+{
+	if (setgroups(ids->ngroups, ids->groups) == 0)
+		return 0;
+	int problem = errno;
+	int count;
+	gid_t *have = problem == EPERM ? current_groups(&count) : NULL;
+	if (have && same_group_set(have, (size_t)count, ids->groups, ids->ngroups)) {
+		free(have);
+		return 0;
+	}
+	char had[256] = "", want[256] = "";
+	if (have) {
+		list_groups(had, sizeof had, have, (size_t)count);
+		list_groups(want, sizeof want, ids->groups, ids->ngroups);
+	}
+	usher_err("setgroups (%zu groups): %s%s%s%s%s%s", ids->ngroups, strerror(problem),
+		  have ? " (usher lacks CAP_SETGID to change groups " : "", had, have ? " to " : "",
+		  want, have ? ")" : "");
+	free(have);
+	return -1;
+}
+
+/* setres[ug]id to the ids usher already has needs no privilege; another one does. */
+static int refused_id(const char *call, unsigned want, unsigned have, const char *kind, const char *cap)
+{
+	int problem = errno;
+	if (problem == EPERM)
+		usher_err("%s(%u): %s (usher runs as %s %u without %s)", call, want, strerror(problem),
+			  kind, have, cap);
+	else
+		usher_err("%s(%u): %s", call, want, strerror(problem));
+	return -1;
+}
+
 int user_apply(const struct sandbox_ids *ids)
 {
-	if (ids->set_groups && setgroups(ids->ngroups, ids->groups) != 0) {
-		usher_err("setgroups (%zu groups): %s", ids->ngroups, strerror(errno));
+	if (ids->set_groups && set_groups(ids) != 0)
 		return -1;
-	}
-	if (ids->switch_gid && setresgid(ids->gid, ids->gid, ids->gid) != 0) {
-		usher_err("setresgid(%u): %s", (unsigned)ids->gid, strerror(errno));
-		return -1;
-	}
-	if (ids->switch_uid && setresuid(ids->uid, ids->uid, ids->uid) != 0) {
-		usher_err("setresuid(%u): %s", (unsigned)ids->uid, strerror(errno));
-		return -1;
-	}
+	if (ids->switch_gid && setresgid(ids->gid, ids->gid, ids->gid) != 0)
+		return refused_id("setresgid", ids->gid, getgid(), "gid", "CAP_SETGID");
+	if (ids->switch_uid && setresuid(ids->uid, ids->uid, ids->uid) != 0)
+		return refused_id("setresuid", ids->uid, getuid(), "uid", "CAP_SETUID");
 	return 0;
 }
 
@@ -496,15 +532,27 @@ int user_verify(const struct sandbox_ids *ids)
 	return 0;
 }
 
+/* "1000,27" or "none" into buf. */
+static void list_groups(char *buf, size_t size, const gid_t *groups, size_t count)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < count && used < size; i++) {
+		int len = snprintf(buf + used, size - used, "%s%u", i ? "," : "", (unsigned)groups[i]);
+		if (len < 0)
+			return;
+		used += (size_t)len;
+	}
+	if (!count)
+		snprintf(buf, size, "none");
+}
+
 void user_describe(char *buf, size_t size)
 {
 	int used = snprintf(buf, size, "uid=%u gid=%u groups=", (unsigned)getuid(), (unsigned)getgid());
 	int count;
 	gid_t *groups = current_groups(&count);
-	for (int i = 0; groups && i < count && used >= 0 && (size_t)used < size; i++)
-		used += snprintf(buf + used, size - (size_t)used, "%s%u", i ? "," : "",
-				 (unsigned)groups[i]);
-	if (groups && count == 0 && used >= 0 && (size_t)used < size)
-		snprintf(buf + used, size - (size_t)used, "none");
+	if (groups && used >= 0 && (size_t)used < size)
+		list_groups(buf + used, size - (size_t)used, groups, (size_t)count);
 	free(groups);
 }

@@ -169,16 +169,35 @@ bool user_requested(void)
 /* Called for each well-formed line's fields; returns true to stop the scan. */
 typedef bool visit_fn(char **fields, void *ctx);
 
+/* How much a missing or unreadable file matters to a lookup. */
+enum tolerance {
+	MUST_READ,         /* a name is looked up: the file is needed */
+	MAY_BE_MISSING,    /* memberships: no file, no groups */
+	MAY_BE_UNREADABLE, /* a number: the entry only adds a HOME (podman's root-only passwd) */
+};
+
 /* Reads path line by line, splitting on ':'. Lines with another field count, comments and
  * NIS "+"/"-" lines are skipped. Returns 1 if visit stopped the scan, 0 if not, -1 after
- * printing. A missing file counts as empty when missing_ok. */
-static int scan_db(const char *path, size_t nfields, visit_fn *visit, void *ctx, bool missing_ok)
+ * printing; an unopenable file counts as empty when tolerated. A failed lookup of name
+ * (for where) says so, and that numbers need no file. */
+static int scan_db(const char *path, size_t nfields, visit_fn *visit, void *ctx,
+		   enum tolerance tolerate, const char *where, const char *name)
 {
 	FILE *file = fopen(path, "re");
 	if (!file) {
-		if (errno == ENOENT && missing_ok)
+		int problem = errno;
+		bool unreadable = problem == EACCES || problem == EPERM;
+		if ((problem == ENOENT && tolerate != MUST_READ) ||
+		    (unreadable && tolerate == MAY_BE_UNREADABLE)) {
+			usher_debug("%s: %s: no entries from it", path, strerror(problem));
 			return 0;
-		usher_err("%s: %s", path, strerror(errno));
+		}
+		if (name)
+			usher_err("%s: cannot look up '%s': %s: %s (a numeric %s needs no %s file)", where,
+				  name, path, strerror(problem), nfields == 7 ? "UID[:GID]" : "GID",
+				  nfields == 7 ? "passwd" : "group");
+		else
+			usher_err("%s: %s", path, strerror(problem));
 		return -1;
 	}
 	char *line = NULL;
@@ -304,7 +323,7 @@ static int resolve_group(const char *spec, const char *where, const char *group_
 		return 0;
 	}
 	struct group_lookup lookup = { .want_name = spec };
-	int found = scan_db(group_path, 4, visit_group_by_name, &lookup, false);
+	int found = scan_db(group_path, 4, visit_group_by_name, &lookup, MUST_READ, where, spec);
 	if (found < 0)
 		return -1;
 	if (found == 0) {
@@ -316,8 +335,9 @@ static int resolve_group(const char *spec, const char *where, const char *group_
 }
 
 /* The target user: its uid, primary gid, HOME and, when it has a passwd entry, its name
- * (for group memberships). A number without an entry is allowed (distroless images): its
- * primary group is then the same number, never root's, and HOME is "/". */
+ * (for group memberships). A number without an entry is allowed (distroless images), also
+ * when the file is missing or unreadable: its primary group is then the same number, never
+ * root's, and HOME is "/" (as runc gives a uid it cannot find). */
 static int resolve_user(const char *passwd_path, struct sandbox_ids *ids, char **member_name)
 {
 	struct passwd_entry entry = { 0 };
@@ -326,7 +346,8 @@ static int resolve_user(const char *passwd_path, struct sandbox_ids *ids, char *
 		return -1;
 	if (!numeric)
 		entry.want_name = user_name;
-	int found = scan_db(passwd_path, 7, visit_passwd, &entry, numeric);
+	int found = scan_db(passwd_path, 7, visit_passwd, &entry,
+			    numeric ? MAY_BE_UNREADABLE : MUST_READ, user_where, user_name);
 	if (found < 0)
 		return -1;
 	if (found == 0 && !numeric) {
@@ -381,7 +402,8 @@ int user_resolve(const char *passwd_path, const char *group_path, struct sandbox
 		out_of_memory = add_group(ids, ids->gid) != 0;
 		if (member_name && !out_of_memory) {
 			struct membership walk = { .member = member_name, .ids = ids };
-			rc = scan_db(group_path, 4, visit_membership, &walk, true) < 0 ? -1 : 0;
+			rc = scan_db(group_path, 4, visit_membership, &walk, MAY_BE_MISSING, NULL, NULL) < 0
+				     ? -1 : 0;
 			out_of_memory = walk.out_of_memory;
 		}
 	}

@@ -48,4 +48,23 @@ is "$(cat "$T/rc")" 125 "another gid asked without CAP_SETGID: exit 125"
 like "$(cat "$T/stderr")" "^usher: setresgid\(29\): Operation not permitted \(usher runs as gid 65532 without CAP_SETGID\)$" \
 	"another gid: says why"
 
+# --- issue 9.2: an unreadable /etc/passwd (podman writes a root-only one under --user) -------
+chmod 0600 "$T/passwd"
+as_user 1000 --groups=1000 --user 1000:1000
+is "$(cat "$T/rc")" 0 "unreadable passwd, --user 1000:1000: runs" || diag "$(cat "$T/stderr")"
+is "$(field Uid <"$T/out")" "1000 1000 1000 1000" "unreadable passwd: uid as given"
+is "$(field Gid <"$T/out")" "1000 1000 1000 1000" "unreadable passwd: gid as given"
+is "$(field HOME <"$T/out")" "/" "unreadable passwd: HOME=/ as for a uid without an entry"
+
+as_user 1000 --groups=1000 --user 1000
+is "$(cat "$T/rc")" 0 "unreadable passwd, --user 1000: runs, gid the same number" || diag "$(cat "$T/stderr")"
+is "$(field Gid <"$T/out")" "1000 1000 1000 1000" "unreadable passwd, --user 1000: gid 1000"
+
+as_user 1000 --groups=1000 --user alice
+is "$(cat "$T/rc")" 125 "unreadable passwd, --user alice: exit 125"
+like "$(cat "$T/stderr")" "^usher: --user: cannot look up 'alice': /etc/passwd: Permission denied \(a numeric UID\[:GID\] needs no passwd file\)$" \
+	"unreadable passwd, a name: says why and what works"
+unlike "$(cat "$T/out")" "Uid:" "unreadable passwd, a name: workload never ran"
+chmod 0644 "$T/passwd"
+
 done_testing

@@ -5,11 +5,13 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Options as given; resolved by user_resolve(). */
@@ -474,8 +476,50 @@ static int refused_id(const char *call, unsigned want, unsigned have, const char
 	return -1;
 }
 
+/* Could the workload open this inode with the access it was handed (group or other bits)? */
+static bool workload_may_open(const struct stat *st, int flags, const struct sandbox_ids *ids)
+{
+	int mode = flags & O_ACCMODE;
+	unsigned want = mode == O_RDONLY ? 4 : mode == O_WRONLY ? 2 : 6;
+	bool in_group = ids->gid == st->st_gid;
+	for (size_t i = 0; i < ids->ngroups && !in_group; i++)
+		in_group = ids->groups[i] == st->st_gid;
+	return (st->st_mode & want) == want || (in_group && (st->st_mode >> 3 & want) == want);
+}
+
+/* runc hands the stdio pipes over as root's, mode 0600: a workload reopening /dev/stdout or
+ * /proc/self/fd/1 after the switch (nginx's access_log /dev/stdout) would get EACCES. As runc
+ * does when it switches user, pipes and sockets on 0-2 the new uid could not open are given
+ * to it (the group is left alone); terminals, devices and files are never touched. */
+static int give_stdio(const struct sandbox_ids *ids)
+{
+	if (!ids->switch_uid || ids->uid == getuid())
+		return 0;
+	for (int fd = 0; fd <= 2; fd++) {
+		struct stat st;
+		int flags = fcntl(fd, F_GETFL);
+		if (flags < 0 || fstat(fd, &st) != 0)
+			continue; /* closed: nothing handed on */
+		if ((!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode)) || st.st_uid == ids->uid ||
+		    workload_may_open(&st, flags, ids))
+			continue;
+		if (fchown(fd, ids->uid, (gid_t)-1) == 0)
+			continue;
+		/* As runc: an owner outside the user namespace, no CAP_CHOWN or a read-only mount
+		 * leaves the fd as it was; the workload can still use the fd itself. */
+		if (errno != EPERM && errno != EINVAL && errno != EROFS) {
+			usher_err("giving fd %d to uid %u: %s", fd, (unsigned)ids->uid, strerror(errno));
+			return -1;
+		}
+		usher_debug("fd %d left to uid %u: %s", fd, (unsigned)st.st_uid, strerror(errno));
+	}
+	return 0;
+}
+
 int user_apply(const struct sandbox_ids *ids)
 {
+	if (give_stdio(ids) != 0)
+		return -1;
 	if (ids->set_groups && set_groups(ids) != 0)
 		return -1;
 	if (ids->switch_gid && setresgid(ids->gid, ids->gid, ids->gid) != 0)

@@ -13,7 +13,7 @@ set -euo pipefail
 jobs=${USHER_SETUP_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 # Bump when the way the static libraries are built changes: forces a rebuild.
-RECIPE=3
+RECIPE=4
 # Flags for the musl build of the dependencies: the same size flags as usher's static build
 # (meson.build). Without unwind tables the release binary is 4,096 bytes smaller.
 DEPS_CFLAGS="-Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables"
@@ -216,6 +216,54 @@ lazy_capng_init() {
 		|| die "deps: cannot patch $file"
 }
 
+# slim_capng TREE — two things in libcap-ng pull 20 KiB of musl into usher for nothing: two
+# sscanf calls (vfscanf and the float scanner) that read the hex of a "CapBnd:"/"CapAmb:" line,
+# and one syslog() warning (syslog's socket code, strftime and the time-zone code) that in a
+# container reaches no syslogd. The sscanf calls become a small hex reader with the same
+# result (8 hex digits into each half, stopping at the first that is not one); the warning is
+# dropped: usher checks every capng_apply() result and reports it itself.
+slim_capng() {
+	local file="$1/src/cap-ng.c"
+	[ "$(grep -c 'sscanf(buf, "Cap\(Bnd\|Amb\):  %08x%08x",$' "$file")" -eq 2 ] \
+		&& grep -q '^		syslog(LOG_ERR, "libcap-ng used by %s failed %s in capng_apply",$' "$file" \
+		&& grep -q '^#include <byteswap.h>$' "$file" \
+		|| die "deps: $file changed: review slim_capng"
+	perl -0pi -e '
+		s{sscanf\(buf, "Cap(Bnd|Amb):  %08x%08x",\s*&m\.(\w+)\[1\], &m\.\w+\[0\]\);}{usher_hex_halves(buf, &m.$2\[1\], &m.$2\[0\]);}g;
+		s{syslog\(LOG_ERR, "libcap-ng used by %s failed %s in capng_apply",\s*get_exename\(exe, 2047\), text\[idx\]\);}{(void)exe; (void)text; (void)get_exename;};
+		s{(#include <byteswap.h>\n)}{$1
+/* usher: the two 8-digit hex halves after the colon of a /proc status line, as
+ * sscanf("%08x%08x") reads them, without pulling in the scanf machinery. */
+static void usher_hex_halves(const char *line, unsigned *hi, unsigned *lo)
+{
+	const char *p = strchr(line, \x27:\x27);
+	unsigned *half[2] = { hi, lo };
+	if (!p)
+		return;
+	for (p++; *p == \x27 \x27 || *p == \x27\\t\x27; p++)
+		;
+	for (int h = 0; h < 2; h++) {
+		unsigned v = 0;
+		int n = 0;
+		for (; n < 8; n++, p++) {
+			int d = *p >= \x270\x27 && *p <= \x279\x27 ? *p - \x270\x27
+				: *p >= \x27a\x27 && *p <= \x27f\x27 ? *p - \x27a\x27 + 10
+				: *p >= \x27A\x27 && *p <= \x27F\x27 ? *p - \x27A\x27 + 10 : -1;
+			if (d < 0)
+				break;
+			v = v << 4 | (unsigned)d;
+		}
+		if (n == 0)
+			return;
+		*half[h] = v;
+	}
+}
+};
+	' "$file" || die "deps: cannot patch $file"
+	grep -q 'sscanf(buf\|syslog(LOG' "$file" && die "deps: $file: slim_capng left a sscanf or syslog call"
+	return 0
+}
+
 build_deps() {
 	local log
 	say "deps: building libseccomp and libcap-ng static with musl ($key)"
@@ -234,6 +282,7 @@ build_deps() {
 
 	fetch_source libcap-ng
 	lazy_capng_init "$tree"
+	slim_capng "$tree"
 	log="$deps/logs/libcap-ng.log"
 	say "deps: building libcap-ng (log: $log)"
 	build_autotools "$tree" "$log" --without-python --without-python3

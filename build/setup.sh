@@ -13,7 +13,7 @@ set -euo pipefail
 jobs=${USHER_SETUP_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 # Bump when the way the static libraries are built changes: forces a rebuild.
-RECIPE=4
+RECIPE=5
 # Flags for the musl build of the dependencies: the same size flags as usher's static build
 # (meson.build). Without unwind tables the release binary is 4,096 bytes smaller.
 DEPS_CFLAGS="-Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables"
@@ -203,6 +203,47 @@ narrow_syscall_table() {
 		|| die "deps: $header: expected 17 short fields after narrowing"
 }
 
+# only_our_arches TREE — after narrowing, the table still has a column for each of libseccomp's
+# 15 architectures. usher builds filters for x86-64 (with x86 and x32) and aarch64 (with arm)
+# only, so the other ten columns go: their arches keep their names but resolve no syscall,
+# and a filter for one of them fails to build (usher says so) instead of being wrong. -9 KiB.
+OUR_ARCHES="x86 x86_64 x32 arm aarch64"
+only_our_arches() {
+	local tree=$1 csv="$1/src/syscalls.csv" header="$1/src/syscalls.h" archh="$1/src/arch.h" a f
+	head -1 "$csv" | grep -q ',x86,x86_64,x32,arm,aarch64,mips,mips64,mips64n32,parisc,parisc64,ppc,ppc64,riscv64,s390,s390x$' \
+		&& grep -q '^#define ARCH_DEF(NAME) \\$' "$archh" \
+		|| die "deps: $csv or $archh changed: review only_our_arches"
+	cut -d, -f1-6 "$csv" >"$csv.ours" && mv "$csv.ours" "$csv" || die "deps: cannot cut $csv"
+	for a in mips mips64 mips64n32 parisc parisc64 ppc ppc64 riscv64 s390 s390x; do
+		f="$tree/src/arch-$a.c"
+		grep -q "^ARCH_DEF($a)\$" "$f" || die "deps: $f changed: review only_our_arches"
+		sed -i "/^struct arch_syscall_table {/,/^};/ { /^\tshort $a;\$/d }" "$header" \
+			&& sed -i "s/^ARCH_DEF($a)\$/ARCH_DEF_ABSENT($a)/" "$f" || die "deps: cannot patch $f"
+	done
+	cat >>"$archh" <<-'EOF2'
+
+	/* usher: an architecture whose column was dropped from the syscall table. */
+	#define ARCH_DEF_ABSENT(NAME) \
+		int NAME##_syscall_resolve_name(const char *name) \
+		{ \
+			(void)name; \
+			return __NR_SCMP_ERROR; \
+		} \
+		const char *NAME##_syscall_resolve_num(int num) \
+		{ \
+			(void)num; \
+			return NULL; \
+		} \
+		const struct arch_syscall_def *NAME##_syscall_iterate(unsigned int spot) \
+		{ \
+			(void)spot; \
+			return NULL; \
+		}
+	EOF2
+	[ "$(sed -n '/^struct arch_syscall_table {/,/^};/p' "$header" | grep -c '^.short ')" -eq 7 ] \
+		|| die "deps: $header: expected 7 short fields after dropping the other arches"
+}
+
 # lazy_capng_init TREE — libcap-ng probes the kernel in a constructor (a /proc file and
 # four prctl calls) in every program that links it, before main. Its own init(), which
 # every entry point calls first ("so static libs get initialized"), runs the same probe on
@@ -273,6 +314,7 @@ build_deps() {
 
 	fetch_source libseccomp
 	narrow_syscall_table "$tree"
+	only_our_arches "$tree"
 	log="$deps/logs/libseccomp.log"
 	say "deps: building libseccomp (log: $log)"
 	build_autotools "$tree" "$log"

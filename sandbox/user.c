@@ -24,6 +24,7 @@ static struct extra_group {
 	char *where;
 } *extra_groups;
 static size_t extra_count;
+static bool groups_given;    /* --groups seen, even empty: the empty set is still a set */
 static bool init_groups = true;
 
 /* --- option setters ------------------------------------------------------------------- */
@@ -111,10 +112,12 @@ int user_set_group(const char *value, const char *where)
 		       ? -1 : 0;
 }
 
-/* Comma- or space-separated; repeatable; an empty value resets the list (systemd style). */
+/* Comma- or space-separated; repeatable; an empty value resets the list (systemd style) to
+ * the empty set, which is still set: without --user, setgroups(0). */
 int user_add_groups(const char *value, const char *where)
 {
-	if (!*value) {
+	groups_given = true;
+	if (!value[strspn(value, ", \t")]) {
 		for (size_t i = 0; i < extra_count; i++) {
 			free(extra_groups[i].name);
 			free(extra_groups[i].where);
@@ -163,7 +166,7 @@ int user_set_init_groups(const char *value, const char *where)
 
 bool user_requested(void)
 {
-	return user_name || group_name || extra_count > 0;
+	return user_name || group_name || groups_given;
 }
 
 /* --- /etc/passwd and /etc/group ------------------------------------------------------- */

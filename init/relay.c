@@ -1,55 +1,30 @@
 /* init/relay.c — the output relay: children's pipes copied to usher's stdout/stderr in whole
  * lines (prefix, split mark, masking filter, forward cap, capture), never blocking PID 1. */
 #include "relay.h"
+#include "relay-sink.h"
 #include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-/* Limits (docs/services.md, "Logs"). */
+/* Limits (docs/logs.md). */
 enum {
 	IN_SIZE = RELAY_LINE_MAX + 1, /* a line of exactly RELAY_LINE_MAX bytes and its \n fit */
 	PREFIX_MAX = 256,
-	NOTE_ROOM = 512,              /* kept free in out[] for the cap note and the close count */
 	RECORD_MAX = PREFIX_MAX + RELAY_LINE_MAX + 16,
 	OUT_SIZE = RECORD_MAX + NOTE_ROOM,
 	DRAIN_READS = 64,             /* reads at a child's exit: 1 MiB, the largest pipe */
-	OWNER_NONE = -1, OWNER_NOTE = -2,
 };
 
 /* Ends every piece of a line cut at RELAY_LINE_MAX but the last. */
 static const char CUT_MARK[] = " [...]";
-
-/* How a write to usher's stdout or stderr is made so that it cannot block. */
-enum sink_kind {
-	SINK_OWN,    /* pipe, FIFO, tty: our own O_NONBLOCK open file description */
-	SINK_SOCKET, /* send(MSG_DONTWAIT) */
-	SINK_FILE,   /* regular file: written directly */
-	SINK_GATED,  /* no /proc: poll() first, at most PIPE_BUF at a time */
-	SINK_BROKEN, /* closed or failed: what goes there is counted and dropped */
-};
-
-struct sink {
-	int fd;
-	enum sink_kind kind;
-	int owner;              /* stream whose line is half written (or OWNER_*): it goes first */
-	bool blocked;           /* a write got EAGAIN: wait for POLLOUT */
-	int error;              /* SINK_BROKEN: why */
-	const char *label;
-	unsigned long long dropped; /* output of closed streams that could not be written */
-	char note[NOTE_ROOM];   /* usher's own lines about this sink or the other one */
-	size_t note_pos, note_len;
-};
 
 struct stream {
 	bool open, exited, eof, drained, dropping;
@@ -67,8 +42,6 @@ struct stream {
 	bool overflowed;
 };
 
-static struct sink sinks[2];
-static bool sinks_shared; /* stdout and stderr are the same file: one sink for both */
 static struct stream *streams;
 static unsigned stream_count, turn;
 static char *pool;        /* capture buffers */
@@ -76,148 +49,13 @@ static size_t pool_size, pool_used;
 static int *slots;        /* what relay_poll_fill() put in each entry: stream, or -1-sink */
 static bool ready;
 
-static struct sink *sink_of(int fd)
-{
-	return fd == STDERR_FILENO && !sinks_shared ? &sinks[1] : &sinks[0];
-}
-
-static void sink_prepare(struct sink *k, int fd, const struct stat *st, bool stat_ok)
-{
-	*k = (struct sink){ .fd = fd, .owner = OWNER_NONE, .label = fd == 1 ? "stdout" : "stderr" };
-	if (!stat_ok) {
-		k->kind = SINK_BROKEN;
-		k->error = errno;
-	} else if (S_ISREG(st->st_mode)) {
-		k->kind = SINK_FILE;
-	} else if (S_ISSOCK(st->st_mode)) {
-		k->kind = SINK_SOCKET;
-	} else {
-		/* Never O_NONBLOCK on the inherited description: the services share it. */
-		char path[32];
-		snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-		int own = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-		if (own >= 0) {
-			k->kind = SINK_OWN;
-			k->fd = own;
-		} else {
-			usher_debug("relay: %s: cannot reopen %s (%s); writes wait for poll()",
-				    k->label, path, strerror(errno));
-			k->kind = SINK_GATED;
-		}
-	}
-}
-
-/* A note of usher's own, written on k between two lines. */
-static void sink_note(struct sink *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sink_note(struct sink *k, const char *fmt, ...)
-{
-	size_t room = sizeof k->note - k->note_len;
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(k->note + k->note_len, room, fmt, ap);
-	va_end(ap);
-	if (n > 0 && (size_t)n < room)
-		k->note_len += (size_t)n;
-}
-
-static void sink_break(struct sink *k, int error)
-{
-	k->kind = SINK_BROKEN;
-	k->error = error;
-	struct sink *other = k == &sinks[0] ? &sinks[1] : &sinks[0];
-	if (!sinks_shared && other->kind != SINK_BROKEN)
-		sink_note(other, "usher: relay: %s: %s; output relayed to it is dropped\n", k->label,
-			  strerror(error));
-}
-
-/* usher blocks SIGPIPE; the one an EPIPE raised must not reach the loop as a signal to
- * forward. */
-static void take_sigpipe(void)
-{
-	sigset_t pipe_only;
-	sigemptyset(&pipe_only);
-	sigaddset(&pipe_only, SIGPIPE);
-	struct timespec zero = { 0, 0 };
-	while (sigtimedwait(&pipe_only, NULL, &zero) < 0 && errno == EINTR)
-		;
-}
-
-/* One write that cannot block. Returns bytes written, 0 when it would block or is broken. */
-static size_t sink_write(struct sink *k, const char *bytes, size_t n)
-{
-	if (k->kind == SINK_BROKEN || k->blocked || n == 0)
-		return 0;
-	if (k->kind == SINK_GATED) {
-		struct pollfd p = { k->fd, POLLOUT, 0 };
-		if (poll(&p, 1, 0) <= 0) {
-			k->blocked = true;
-			return 0;
-		}
-		if (n > PIPE_BUF)
-			n = PIPE_BUF; /* POLLOUT promises room for this much */
-	}
-	ssize_t wrote;
-	do
-		wrote = k->kind == SINK_SOCKET ? send(k->fd, bytes, n, MSG_DONTWAIT | MSG_NOSIGNAL)
-					       : write(k->fd, bytes, n);
-	while (wrote < 0 && errno == EINTR);
-	if (wrote > 0)
-		return (size_t)wrote;
-	if (wrote == 0 || errno == EAGAIN) {
-		k->blocked = true;
-		return 0;
-	}
-	if (errno == EPIPE)
-		take_sigpipe();
-	sink_break(k, errno);
-	return 0;
-}
-
-/* Writes the sink's note when no line is half written. True when no note is pending. */
-static bool sink_flush_note(struct sink *k)
-{
-	if (k->owner != OWNER_NONE && k->owner != OWNER_NOTE)
-		return false;
-	if (k->note_len == 0 && k->dropped) {
-		sink_note(k, "usher: relay: %llu bytes of output dropped: %s was not writable when "
-			  "their streams closed\n", k->dropped, k->label);
-		k->dropped = 0;
-	}
-	if (k->kind == SINK_BROKEN)
-		k->note_pos = k->note_len;
-	k->note_pos += sink_write(k, k->note + k->note_pos, k->note_len - k->note_pos);
-	if (k->note_pos < k->note_len) {
-		if (k->note_pos > 0)
-			k->owner = OWNER_NOTE;
-		return false;
-	}
-	k->note_pos = k->note_len = 0;
-	k->owner = OWNER_NONE;
-	return true;
-}
-
 int relay_init(unsigned count, size_t capture_total)
 {
 	if (ready) {
 		usher_err("relay: set up twice");
 		return -1;
 	}
-	struct stat st[2];
-	bool stat_ok[2];
-	for (int i = 0; i < 2; i++)
-		stat_ok[i] = fstat(i + 1, &st[i]) == 0;
-	sinks_shared = stat_ok[0] && stat_ok[1] && st[0].st_dev == st[1].st_dev &&
-		       st[0].st_ino == st[1].st_ino;
-	sink_prepare(&sinks[0], STDOUT_FILENO, &st[0], stat_ok[0]);
-	if (sinks_shared)
-		sinks[1] = (struct sink){ .fd = -1, .kind = SINK_BROKEN, .owner = OWNER_NONE };
-	else
-		sink_prepare(&sinks[1], STDERR_FILENO, &st[1], stat_ok[1]);
-	/* Already blocked in usher; this keeps an EPIPE harmless for any caller. */
-	sigset_t pipe_only;
-	sigemptyset(&pipe_only);
-	sigaddset(&pipe_only, SIGPIPE);
-	sigprocmask(SIG_BLOCK, &pipe_only, NULL);
+	sinks_prepare();
 
 	/* One mapping for everything: pages a stream never uses are never resident. */
 	size_t per_stream = sizeof(struct stream) + IN_SIZE + OUT_SIZE + sizeof(int);

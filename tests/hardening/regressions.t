@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# tests/hardening/regressions.t — one case per numbered finding of issue 8 (PID 1 never hangs
+# or dies on bad input or stray signals); each failed before its fix.
+. "$SOURCE_ROOT/tests/lib/tap.sh"
+probe="$BUILD_ROOT/tests/init/probe"
+fault="$BUILD_ROOT/tests/hardening/fault"
+tmp=$(mktemp -d); chmod 755 "$tmp"
+trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
+U=(env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "$USHER")
+
+# bounded SECONDS CMD... — runs CMD, killed after SECONDS; sets rc, err (its stderr), took_ms.
+bounded() {
+	local limit=$1 start
+	shift
+	start=$(date +%s%N)
+	timeout -k 1 "$limit" "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?
+	took_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+	err=$(cat "$tmp/err")
+}
+# refused WHAT PATTERN CMD... — usher exits 125 within 5 s with one line matching PATTERN,
+# and the workload (touch $tmp/started) never ran.
+refused() {
+	local what=$1 pattern=$2
+	shift 2
+	rm -f "$tmp/started"
+	bounded 5 "$@"
+	is "$rc" 125 "$what: exit 125"
+	like "$err" "$pattern" "$what: says why"
+	is "$(printf '%s\n' "$err" | wc -l)" 1 "$what: one line"
+	[ ! -e "$tmp/started" ]; ok $? "$what: the workload never started"
+}
+started=(touch "$tmp/started")
+
+# --- 1. a FIFO (or directory) named as a file hangs nobody ---------------------------------
+mkfifo "$tmp/fifo"
+refused "--config FIFO" "fifo: not a regular file" "${U[@]}" --config "$tmp/fifo" -- "${started[@]}"
+refused "--config DIR" "$tmp: not a regular file" "${U[@]}" --config "$tmp" -- "${started[@]}"
+refused "--seccomp FIFO" "fifo: not a regular file" "${U[@]}" --seccomp "$tmp/fifo" -- "${started[@]}"
+refused "--env-file FIFO" "fifo: not a regular file" "${U[@]}" --env-file "$tmp/fifo" -- "${started[@]}"
+printf '[Login fifo]\nExecStart=/bin/cat\nStandardInput=file:%s\n' "$tmp/fifo" >"$tmp/login.conf"
+refused "StandardInput=file:FIFO" 'login "fifo": StandardInput=file:.*fifo: not a regular file' \
+	"${U[@]}" --config "$tmp/login.conf" -- "${started[@]}"
+printf '[Login dir]\nExecStart=/bin/cat\nStandardInput=file:%s\n' "$tmp" >"$tmp/login.conf"
+refused "StandardInput=file:DIR" 'login "dir": StandardInput=file:.*: not a regular file' \
+	"${U[@]}" --config "$tmp/login.conf" -- "${started[@]}"
+
+# --- 3. durations are bounded: no overflow, a documented maximum (576h = 24 days) ----------
+refused "--grace 9999999999h" "--grace: '9999999999h' is not a duration" \
+	"${U[@]}" --grace 9999999999h -- "${started[@]}"
+refused "--wait-timeout 9999999999h" "--wait-timeout: '9999999999h' is not a duration" \
+	"${U[@]}" --wait-timeout 9999999999h -- "${started[@]}"
+refused "--grace 577h" "--grace: '577h' is not a duration" "${U[@]}" --grace 577h -- "${started[@]}"
+bounded 5 "${U[@]}" --grace 576h -- true
+is "$rc" 0 "--grace 576h (the maximum) is accepted"
+printf '[Login big]\nExecStart=/bin/true\nTimeoutSec=9999999999h\n' >"$tmp/login.conf"
+refused "TimeoutSec=9999999999h" "login.conf:3: TimeoutSec=: '9999999999h' is not a duration" \
+	"${U[@]}" --config "$tmp/login.conf" -- "${started[@]}"
+refused "LimitCPU=9999999999h" "9999999999h" "${U[@]}" --rlimit CPU=9999999999h -- "${started[@]}"
+
+# --- 5. errors keep their file:line however many lines came before --------------------------
+{ echo '[Service]'; for i in $(seq 1 600); do echo 'Verbosity=1'; done; echo 'TimeoutStopSec=10x'; } >"$tmp/long.conf"
+refused "line 602 of a config" "long.conf:602: '10x' is not a duration" \
+	"${U[@]}" --config "$tmp/long.conf" -- "${started[@]}"
+
+# --- 6. an env file of exactly 1 MiB is accepted; one byte more is not ----------------------
+python3 - "$tmp" <<'PY'
+import sys
+line = "K=" + "v" * 1021 + "\n"          # 1024 bytes
+body = line * 1023 + "L=" + "w" * 1021 + "\n"
+open(sys.argv[1] + "/mib.env", "w").write(body)
+open(sys.argv[1] + "/mib1.env", "w").write(body + "x")
+PY
+is "$(stat -c %s "$tmp/mib.env")" 1048576 "the test file is 1 MiB"
+bounded 10 "${U[@]}" --env-file "$tmp/mib.env" -- sh -c 'printf %s "$L" | wc -c'
+is "$rc:$(cat "$tmp/out")" "0:1021" "an env file of exactly 1 MiB is read whole"
+refused "an env file of 1 MiB + 1" "mib1.env: larger than 1024 KiB" \
+	"${U[@]}" --env-file "$tmp/mib1.env" -- "${started[@]}"
+
+# --- 7. VarFiles= given twice keeps one list (ASan's leak check is the judge) ----------------
+echo secret >"$tmp/a"; chmod 600 "$tmp/a"
+bounded 10 "${U[@]}" --var-files A --var-files A,B -- sh -c 'echo "$A"' A_FILE="$tmp/a"
+bounded 10 env -i PATH=/usr/bin:/bin A_FILE="$tmp/a" "$USHER" --var-files B --var-files A -- sh -c 'echo "$A"'
+is "$rc:$(cat "$tmp/out")" "0:secret" "--var-files twice: the last list applies, nothing leaks"
+[ -z "$err" ]; ok $? "--var-files twice: nothing on stderr (no leak report)"
+
+done_testing

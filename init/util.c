@@ -157,6 +157,14 @@ int parse_long(const char *text, long min, long max, long *value)
 	return 0;
 }
 
+size_t hash_bytes(const char *bytes, size_t len)
+{
+	size_t hash = 2166136261u;
+	for (size_t i = 0; i < len; i++)
+		hash = (hash ^ (unsigned char)bytes[i]) * 16777619u;
+	return hash;
+}
+
 long long now_ms(void)
 {
 	struct timespec ts;

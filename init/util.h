@@ -54,6 +54,9 @@ char *read_small_file(const char *path, size_t max_bytes, size_t *length);
  * memory). */
 const char *keep_string(const char *text);
 
+/* FNV-1a of len bytes, for hash tables (creds/ keys and secrets by value). */
+size_t hash_bytes(const char *bytes, size_t len);
+
 /* Monotonic clock in milliseconds. */
 long long now_ms(void);
 

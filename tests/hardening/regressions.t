@@ -83,4 +83,21 @@ bounded 10 env -i PATH=/usr/bin:/bin A_FILE="$tmp/a" "$USHER" --var-files B --va
 is "$rc:$(cat "$tmp/out")" "0:secret" "--var-files twice: the last list applies, nothing leaks"
 [ -z "$err" ]; ok $? "--var-files twice: nothing on stderr (no leak report)"
 
+# --- 8. start-up is not quadratic in the number of variables ---------------------------------
+python3 - "$tmp" <<'PY'
+import sys, string
+digits = string.ascii_letters
+def key(n):
+    s = ""
+    while True:
+        s = digits[n % 52] + s; n //= 52
+        if not n: return "_" + s
+open(sys.argv[1] + "/many.env", "w").write("".join(key(i) + "=" + str(i % 10) + "\n" for i in range(120000)))
+PY
+bounded 60 "${U[@]}" --env-file "$tmp/many.env" -- sh -c 'env | wc -l'
+is "$rc" 0 "120,000 variables: the workload ran"
+ok $(( $(cat "$tmp/out") >= 120000 ? 0 : 1 )) "120,000 variables: the workload saw them all ($(cat "$tmp/out"))"
+# Quadratic took 22 s here (release); linear well under a second. 15 s is slack, not speed.
+ok $(( took_ms < 15000 ? 0 : 1 )) "120,000 variables: start-up bounded (${took_ms} ms; quadratic was 22 s)"
+
 done_testing

@@ -274,7 +274,7 @@ static int set_reload_signal(const char *value, const char *where)
 	int sig = signal_from_name(value);
 	if (sig < 1 || !signal_is_forwardable(sig) || sig == SIGTERM || sig == SIGINT) {
 		usher_err("%s: not a reload signal (e.g. HUP, USR1, USR2; TERM and INT mean stop, "
-			  "and KILL, STOP, CHLD and the fault signals cannot be used)", where);
+			  "and KILL, STOP and CHLD cannot be used)", where);
 		return -1;
 	}
 	config.reload_signal = sig;

@@ -100,4 +100,51 @@ ok $(( $(cat "$tmp/out") >= 120000 ? 0 : 1 )) "120,000 variables: the workload s
 # Quadratic took 22 s here (release); linear well under a second. 15 s is slack, not speed.
 ok $(( took_ms < 15000 ? 0 : 1 )) "120,000 variables: start-up bounded (${took_ms} ms; quadratic was 22 s)"
 
+# --- 9. fault signals sent with kill() are forwarded, not fatal ------------------------------
+start_usher() { # MODE REC — usher running probe record REC; sets job, pid (usher's)
+	: >"$2"
+	if [ "$1" = pid1 ]; then
+		unshare --pid --fork --mount-proc "$USHER" -- "$probe" record "$2" >/dev/null 2>>"$tmp/sigerr" & job=$!
+		wait_for 10 pgrep -P "$job" >/dev/null
+		pid=$(pgrep -P "$job")
+	else
+		"$USHER" -- "$probe" record "$2" >/dev/null 2>>"$tmp/sigerr" & job=$!
+		pid=$job
+	fi
+	wait_for 20 grep -q '^ready$' "$2" || diag "recorder never got ready"
+	workload=$(pgrep -P "$pid")
+}
+for mode in pid1 plain; do
+	rec="$tmp/$mode.rec"
+	start_usher $mode "$rec"
+	for sig in ILL SEGV BUS FPE TRAP SYS ABRT; do
+		kill -s "$sig" "$pid"
+		wait_for 10 grep -qx "$(kill -l "$sig")" "$rec"; ok $? "$mode: kill -$sig reaches the workload"
+		kill -0 "$pid" 2>/dev/null; ok $? "$mode: usher survives kill -$sig"
+	done
+	kill -s TERM "$pid"; wait "$job"; rc=$?
+	is "$rc" 0 "$mode: then SIGTERM ends the workload and usher with it (exit 0)"
+	kill -KILL "$workload" 2>/dev/null # only if usher died and left it
+done
+# ... while a real fault still ends a process that blocks them as usher does: the kernel
+# unblocks a synchronous fault signal and delivers it with its default action, even to PID 1.
+for how in segv:SEGV ill:ILL fpe:FPE bus:BUS trap:TRAP abrt:ABRT; do
+	name=${how#*:} how=${how%:*}
+	number=$(kill -l "$name")
+	"$fault" "$how" 2>/dev/null; rc=$?
+	is "$rc" $((128 + number)) "a real $name with the fault signals blocked ends the process"
+	unshare --pid --fork --mount-proc "$fault" "$how" 2>/dev/null; rc=$?
+	if [ "$how" = abrt ]; then
+		# abort() as PID 1: raise(SIGABRT) is ignored (SIG_DFL, not forced), then libc
+		# crashes on purpose (musl's a_crash, glibc's hlt): SIGSEGV. It still ends.
+		ok $(( rc > 128 ? 0 : 1 )) "abort() ends PID 1 of a PID namespace too (by signal $((rc - 128)))"
+	else
+		is "$rc" $((128 + number)) "a real $name ends PID 1 of a PID namespace too"
+	fi
+done
+
+# --- 11. -w speaks tini's words ---------------------------------------------------------------
+bounded 10 unshare --pid --fork --mount-proc "$USHER" -w -- sh -c '(sleep 0.1 &); sleep 0.5'
+like "$err" "^usher: warning: Reaped zombie process with pid=[0-9]+$" "-w: 'Reaped zombie process with pid=N'"
+
 done_testing

@@ -156,4 +156,17 @@ is "$slow" 0 "final stop, 40 runs: no leftover waited for SIGKILL (--grace 5s)"
 bounded 10 unshare --pid --fork --mount-proc "$USHER" -w -- sh -c '(sleep 0.1 &); sleep 0.5'
 like "$err" "^usher: warning: Reaped zombie process with pid=[0-9]+$" "-w: 'Reaped zombie process with pid=N'"
 
+# --- 12. the sandbox tests' workloads run from anywhere the checkout is -----------------------
+private=$(mktemp -d); chmod 700 "$private"
+mkdir -p "$private/tests/sandbox"
+cp "$BUILD_ROOT/tests/sandbox/status-report" "$private/tests/sandbox/"
+(
+	BUILD_ROOT=$private
+	_tap_n=0; . "$SOURCE_ROOT/tests/sandbox/sandbox-lib.sh" >/dev/null
+	report --user alice >/dev/null
+	exit "$(cat "$T/rc")"
+); rc=$?
+rm -rf "$private"
+is "$rc" 0 "sandbox-lib: a workload run as uid 1000 from a checkout in a 0700 directory"
+
 done_testing

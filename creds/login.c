@@ -114,75 +114,7 @@ static void words_clear(struct words *w)
 
 static void words_push(struct words *w, char *word)
 {
-	char **grown = realloc(w->word, (w->count + 2) * sizeof *grown);
-	if (!grown) {
-		usher_err("login: out of memory");
-		exit(EXIT_USHER_FAILED);
-	}
-	w->word = grown;
-	w->word[w->count++] = word;
-	w->word[w->count] = NULL;
-}
-
-/* systemd-style words: whitespace separates, '…' and "…" group, C escapes inside and out.
- * Appends to w. Returns 0, or -1 after printing. */
-static int split_words(const char *text, struct words *w, const char *where, const char *key)
-{
-	size_t len = strlen(text);
-	const char *p = text;
-	for (;;) {
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (!*p)
-			return 0;
-		char *word = malloc(len + 1), *out = word;
-		char quote = 0;
-		if (!word) {
-			usher_err("login: out of memory");
-			exit(EXIT_USHER_FAILED);
-		}
-		for (; *p && (quote || (*p != ' ' && *p != '\t')); p++) {
-			if (*p == quote) {
-				quote = 0;
-			} else if (!quote && (*p == '"' || *p == '\'')) {
-				quote = *p;
-			} else if (*p == '\\') {
-				static const char from[] = "\\\"' ntrs$", to[] = "\\\"' \n\t\r $";
-				const char *escape = p[1] ? strchr(from, p[1]) : NULL;
-				if (!escape) {
-					usher_err("%s: %s: bad escape in word %zu (use \\\\ for a backslash)",
-						  where, key, w->count + 1);
-					free(word);
-					return -1;
-				}
-				if (p[1] == '$') /* \$ keeps a literal $ through expansion: $$ */
-					*out++ = '$';
-				*out++ = to[escape - from];
-				p++;
-			} else {
-				*out++ = *p;
-			}
-		}
-		if (quote) {
-			usher_err("%s: %s: unterminated %c quote", where, key, quote);
-			free(word);
-			return -1;
-		}
-		*out = '\0';
-		words_push(w, word);
-	}
-}
-
-static bool name_is_valid(const char *name)
-{
-	size_t len = strlen(name);
-	if (len == 0 || len > LOGIN_NAME_MAX)
-		return false;
-	for (const char *p = name; *p; p++)
-		if (!(('a' <= *p && *p <= 'z') || ('A' <= *p && *p <= 'Z') ||
-		      ('0' <= *p && *p <= '9') || *p == '-' || *p == '_' || *p == '.'))
-			return false;
-	return true;
+	words_append(&w->word, &w->count, word);
 }
 
 static struct login *find_login(const char *name)
@@ -198,7 +130,7 @@ static struct login *find_or_add_login(const char *name, const char *where)
 	struct login *l = find_login(name);
 	if (l)
 		return l;
-	if (!name_is_valid(name)) {
+	if (!section_name_valid(name, LOGIN_NAME_MAX)) {
 		usher_err("%s: [Login %s]: a name is 1 to %d of A-Z a-z 0-9 . _ -", where, name,
 			  LOGIN_NAME_MAX);
 		return NULL;
@@ -237,7 +169,7 @@ static int set_duration(long *slot, const char *value, bool zero_ok, const char 
 static int set_exec_start(struct login *l, const char *value, const char *where)
 {
 	words_clear(&l->exec);
-	if (split_words(value, &l->exec, where, "ExecStart=") != 0)
+	if (split_words(value, &l->exec.word, &l->exec.count, where, "ExecStart=") != 0)
 		return -1;
 	if (l->exec.count > 0 && strchr("-@:+!|", l->exec.word[0][0])) {
 		usher_err("%s: ExecStart=: systemd's prefixes (- @ : + !) are not supported; "
@@ -257,20 +189,13 @@ static int set_environment(struct login *l, const char *value, const char *where
 		return 0;
 	}
 	size_t first = l->environment.count;
-	if (split_words(value, &l->environment, where, "Environment=") != 0)
+	if (split_words(value, &l->environment.word, &l->environment.count, where,
+			"Environment=") != 0)
 		return -1;
-	for (size_t i = first; i < l->environment.count; i++) {
-		const char *word = l->environment.word[i];
-		const char *equals = strchr(word, '=');
-		bool key_ok = equals && equals != word;
-		for (const char *p = word; key_ok && p < equals; p++)
-			key_ok = *p == '_' || ('A' <= *p && *p <= 'Z') || ('a' <= *p && *p <= 'z') ||
-				 (p > word && '0' <= *p && *p <= '9');
-		if (!key_ok) {
-			/* The value may be a secret: name the word, not its text. */
-			usher_err("%s: Environment=: word %zu is not KEY=VALUE", where, i - first + 1);
-			return -1;
-		}
+	size_t bad = words_bad_assignment(l->environment.word, first, l->environment.count);
+	if (bad) { /* the value may be a secret: name the word, not its text */
+		usher_err("%s: Environment=: word %zu is not KEY=VALUE", where, bad);
+		return -1;
 	}
 	for (size_t i = first; i < l->environment.count; i++) {
 		char *assignment_where = NULL;

@@ -3,8 +3,10 @@
 #include "creds.h"
 #include "options.h"
 #include "sandbox.h"
+#include "service.h"
 #include "signals.h"
 #include "spawn.h"
+#include "subcommand.h"
 #include "supervise.h"
 #include "util.h"
 
@@ -92,6 +94,10 @@ static void become_subreaper(bool is_pid1, pid_t self)
 
 int main(int argc, char **argv)
 {
+	/* `usher probe ...`: only as the first argument, so `usher -- probe` runs a workload. */
+	subcommand_fn *subcommand = argc > 1 ? subcommand_find(argv[1]) : NULL;
+	if (subcommand)
+		return subcommand(argc - 1, argv + 1);
 	/* First of all: a signal that comes while usher starts stays pending, not lost. */
 	static struct workload w;
 	sigset_t handled;
@@ -105,6 +111,9 @@ int main(int argc, char **argv)
 
 	int command_index = options_parse(argc, argv, environ);
 	if (command_index < 0)
+		return EXIT_USHER_FAILED;
+	/* Every [Service NAME] checked as a whole (names, cycles) before anything runs. */
+	if (service_defs_finish() != 0)
 		return EXIT_USHER_FAILED;
 	if (command_index >= argc) {
 		usher_err("no command to run (usage: usher [options] [--] command [args...]; "

@@ -103,11 +103,7 @@ static int set_verbosity(const char *value, const char *where)
 
 static int set_grace(const char *value, const char *where)
 {
-	if (parse_duration_ms(value, &settings.grace_ms) != 0) {
-		usher_err("%s: '%s' is not a duration (e.g. 10s, 500ms, 2m)", where, value);
-		return -1;
-	}
-	return 0;
+	return duration_option(value, where, &settings.grace_ms);
 }
 
 static int set_rewrite(const char *value, const char *where)

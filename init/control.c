@@ -166,6 +166,7 @@ static void serve(struct client *c, long long now_ms)
 		if (!end && c->got >= CONTROL_REQUEST_MAX)
 			return drop(c); /* too long: not a client of ours */
 		c->buf[end ? (size_t)(end - c->buf) : c->got] = '\0';
+		c->buf[strcspn(c->buf, "\r")] = '\0'; /* socat and nc may send CRLF */
 		char request[CONTROL_REQUEST_MAX + 1];
 		strcpy(request, c->buf);
 		render(c, request, now_ms);

@@ -3,6 +3,7 @@
 #include "envfile.h"
 #include "opt.h"
 #include "options.h"
+#include "sandbox.h"
 #include "service.h"
 #include "signals.h"
 #include "util.h"
@@ -384,21 +385,27 @@ static int find_cycle(unsigned at, unsigned char *state, unsigned *path, unsigne
 	return 0;
 }
 
-/* Sandbox keys of a service go to its own plan. SANDBOX: once sandbox_plan_new() and
- * sandbox_plan_select() are merged, this becomes: d->sandbox = sandbox_plan_new();
- * sandbox_plan_select(d->sandbox); p->opt->set(p->text, p->where) for each key; and
- * sandbox_plan_select(sandbox_plan_main()). Until then a service cannot be sandboxed,
- * and running it unsandboxed would fail open: refused. */
+/* Sandbox keys of a service go to its own plan (a service gets only its section's keys, as a
+ * systemd unit does), and each plan is prepared here — user lookup, capabilities, seccomp
+ * filter — so a bad one stops usher before anything runs. */
 static int apply_sandbox_keys(void)
 {
-	for (size_t i = 0; i < pending_count; i++)
-		if (!pendings[i].kind) {
-			const struct pending *p = &pendings[i];
-			return bad(&service_defs[p->owner], p->where, p->opt->conf_key, "%s",
-				   "per-service sandbox settings are not available yet (usher's "
-				   "sandbox plans are not merged)"), -1;
-		}
-	return 0;
+	int rc = 0;
+	for (size_t i = 0; i < pending_count && rc == 0; i++) {
+		const struct pending *p = &pendings[i];
+		if (p->kind)
+			continue;
+		struct service_def *d = &service_defs[p->owner];
+		if (!d->sandbox && !(d->sandbox = sandbox_plan_new()))
+			return -1;
+		sandbox_plan_select(d->sandbox);
+		rc = p->opt->set(p->text, p->where);
+	}
+	sandbox_plan_select(sandbox_plan_main());
+	for (unsigned i = 0; i < service_count && rc == 0; i++)
+		if (service_defs[i].sandbox && sandbox_prepare(service_defs[i].sandbox) != 0)
+			rc = -1;
+	return rc;
 }
 
 /* The stored text becomes a parsed spec (check_parse keeps its own copy of the text). */

@@ -10,7 +10,8 @@
 #include <string.h>
 
 /* The two things service-config.c takes from the rest of usher, standing in for options.c
- * (--grace) and sandbox.c (the sandbox keys; their setters are not called before plans exist). */
+ * (--grace) and sandbox.c (the sandbox keys and plans: a stand-in plan per service; the real
+ * plans are tested in tests/sandbox/sandbox-plans.c and by the services tests). */
 struct init_settings settings = { .grace_ms = 7000 };
 static int no_setter(const char *value, const char *where)
 {
@@ -18,6 +19,13 @@ static int no_setter(const char *value, const char *where)
 	return 0;
 }
 const struct usher_opt sandbox_options[] = { { "user", 0, "User", "U", "", no_setter }, { 0 } };
+struct sandbox_plan { int unused; };
+static struct sandbox_plan stand_in_plans[8], main_plan;
+static unsigned plans_made;
+struct sandbox_plan *sandbox_plan_main(void) { return &main_plan; }
+struct sandbox_plan *sandbox_plan_new(void) { return &stand_in_plans[plans_made++ % 8]; }
+void sandbox_plan_select(struct sandbox_plan *p) { (void)p; }
+int sandbox_prepare(struct sandbox_plan *p) { (void)p; return 0; }
 
 static int test_number, failures;
 static void check(int passed, const char *what)

@@ -118,12 +118,22 @@ bad 'Type=oneshot\nRestart=always' "3: $w: Restart=always does not go with Type=
 bad 'Type=oneshot\nReadyCheck=tcp:127.0.0.1:1' "6: $w: ReadyCheck=: only for Type=simple (a oneshot is ready when it exits 0, a notify service when it says READY=1)" "ReadyCheck= on a oneshot"
 bad 'RestartSec=1m\nRestartMaxDelaySec=10s' "3: $w: RestartMaxDelaySec= is shorter than RestartSec=" "RestartMaxDelaySec= below RestartSec="
 bad 'WaitFor=/x' "5: $w: unknown key WaitFor=" "a [Service]-only key in [Service NAME]"
-# Until SANDBOX's per-service plans are merged a sandbox key is refused, not ignored:
-# a service must never run with less confinement than its section asks for.
-for line in User=1000 Group=1000 KeepCapabilities=NET_BIND_SERVICE DropCapabilities=ALL NoNewPrivileges=yes \
-	Seccomp=default LimitNOFILE=1024 UMask=0027 SupplementaryGroups=1 InitGroups=no SeccompArchitectures=native; do
-	bad "$line" "5: $w: ${line%%=*}=: per-service sandbox settings are not available yet (usher's sandbox plans are not merged)" "${line%%=*}= refused until per-service sandbox plans exist"
-done
+# Sandbox keys go to the service's own plan, checked and prepared (user lookup, capabilities,
+# the seccomp filter) before anything runs; a bad one names its file and line.
+bad 'User=nosuchuser9' "5: no user 'nosuchuser9' in /etc/passwd" "User= unknown user"
+bad 'Group=nosuchgroup9' "5: no group 'nosuchgroup9' in /etc/group" "Group= unknown group"
+bad 'SupplementaryGroups=nosuchgroup9' "5: no group 'nosuchgroup9' in /etc/group" "SupplementaryGroups= unknown group"
+bad 'KeepCapabilities=CAP_NOPE' "5: unknown capability 'CAP_NOPE'" "KeepCapabilities= unknown capability"
+bad 'DropCapabilities=NOPE' "5: unknown capability 'NOPE'" "DropCapabilities= unknown capability"
+bad 'NoNewPrivileges=maybe' "5: expected yes or no, got 'maybe'" "NoNewPrivileges= not a flag"
+bad 'InitGroups=maybe' "5: expected yes or no, got 'maybe'" "InitGroups= not a flag"
+bad 'LimitNOFILE=lots' "5: expected VALUE or SOFT:HARD (a number, or infinity), got 'lots'" "LimitNOFILE= not a number"
+bad 'UMask=999' "5: expected an octal mode such as 0027, got '999'" "UMask= not octal"
+is "$(run_conf '[Service web]\nExecStart=/bin/true\nSeccomp=/nonexistent.json\n')" "125:usher: /nonexistent.json: No such file or directory" \
+	"Seccomp= a missing profile"
+[ ! -e "$tmp/ran" ] && [ ! -e "$tmp/login-ran" ]; ok $? "... nothing ran (Seccomp= a missing profile)"
+is "$(run_conf '[Service web]\nExecStart=/bin/true\nUser=1000:1000\nDropCapabilities=ALL\nSeccomp=default\nLimitNOFILE=1024\nUMask=0027\n')" "0:" \
+	"a service's own sandbox keys are accepted and prepared"
 
 # Names, repeats, limits: at the section header's line.
 is "$(run_conf '[Service a b]\n')" "125:usher: $conf:3: unknown section [Service a b] (expected [Service], [Service NAME] or [Login NAME])" "a name with a space"

@@ -181,6 +181,8 @@ static void serve(struct client *c, long long now_ms)
 int control_poll_fill(struct pollfd *fds, int room)
 {
 	int n = 0, busy = 0;
+	if (server.fd < 0)
+		return 0;
 	for (int i = 0; i < CONTROL_SLOTS && n < room; i++) {
 		struct client *c = &server.clients[i];
 		if (c->fd < 0)
@@ -225,14 +227,14 @@ long long control_next_deadline(void)
 
 void control_close(void)
 {
+	if (server.fd < 0)
+		return; /* never opened: the slots were never set up */
 	for (int i = 0; i < CONTROL_SLOTS; i++)
 		if (server.clients[i].fd >= 0)
 			drop(&server.clients[i]);
-	if (server.fd >= 0) {
-		close(server.fd);
-		unlink(server.addr.sun_path);
-		server.fd = -1;
-	}
+	close(server.fd);
+	unlink(server.addr.sun_path);
+	server.fd = -1;
 }
 
 /* --- the client: `usher status`, `usher health [NAME...]` -------------------------------- */

@@ -26,11 +26,13 @@ PACKAGES=(
 	libseccomp-dev libcap-ng-dev libjsmn-dev
 )
 # The ASan/UBSan build (clang 14 and its sanitizer runtime), the tests (python3 runs tap-run.py,
-# unshare, ps) and the benchmarks (other inits to compare with, runc, hyperfine, strace, ip).
+# unshare, ps) and the benchmarks (other inits to compare with, runc, hyperfine, strace, ip;
+# curl and busybox's wget beside `usher probe`, GNU time for their peak RSS).
 FULL_PACKAGES=(
 	clang libclang-rt-14-dev
 	python3 util-linux procps
 	tini dumb-init catatonit runc hyperfine strace iproute2
+	curl busybox time
 )
 # The real daemons of the services tests and benchmark (tests/services/daemons.t,
 # bench/services.sh): nginx, php-fpm, containerd, and the supervisors to compare with

@@ -1,6 +1,7 @@
 /* init/subcommand.c — the table of usher's subcommands, consulted by main() before any
  * option is parsed. One row each; docs/health.md and --help list them. */
 #include "subcommand.h"
+#include "control.h"
 
 #include <string.h>
 
@@ -9,6 +10,8 @@ static const struct {
 	subcommand_fn *run;
 } subcommands[] = {
 	{ "probe", probe_main },
+	{ "status", control_status_main },
+	{ "health", control_health_main },
 };
 
 subcommand_fn *subcommand_find(const char *name)

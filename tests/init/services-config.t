@@ -70,6 +70,7 @@ is "$(run_conf "$good")" "0:" "every [Service NAME] key is accepted, LogPrefix= 
 [ -e "$tmp/ran" ]; ok $? "... and the command ran"
 is "$(env -i "$USHER" --log-prefix -- /bin/true 2>&1; echo $?)" "0" "--log-prefix is accepted"
 like "$("$USHER" --help)" "--log-prefix .*\[LogPrefix=\]" "--help lists --log-prefix [LogPrefix=]"
+like "$("$USHER" --help)" "A \[Service NAME\] section is a service" "--help tells of [Service NAME] sections"
 
 # bad LINES EXPECTED DESCRIPTION — LINES follow "[Service web]" on line 3 of the file
 # (line 1-2: the [Login] mark); EXPECTED is the message after "usher: FILE:".

@@ -69,6 +69,11 @@ int config_read(const char *path)
 	if (!text)
 		return -1;
 	config_texts[config_count++ % CONFIG_MAX_FILES] = text; /* setters keep pointers into it */
+	return config_parse(text, path);
+}
+
+int config_parse(char *text, const char *path)
+{
 	enum section section = NONE;
 	const char *name = NULL;
 	int service = -1;
@@ -87,7 +92,7 @@ int config_read(const char *path)
 			section = parse_section(content, where, &name);
 			if (section == NONE)
 				return -1;
-			if (section == SERVICE && (service = service_open(name, keep_string(where))) < 0)
+			if (section == SERVICE && (service = service_open(name, where)) < 0)
 				return -1;
 			continue;
 		}
@@ -102,12 +107,16 @@ int config_read(const char *path)
 			usher_err("%s: '%s' comes before any section ([Service] or [Login NAME])", where, key);
 			return -1;
 		}
+		if (section == SERVICE) { /* it keeps its own copies of where */
+			if (service_set((unsigned)service, key, value, where) != 0)
+				return -1;
+			continue;
+		}
 		const char *lasting_where = keep_string(where);
 		if (section == LOGIN)
 			settings.creds_used = true;
-		int rc = section == LOGIN     ? creds_login_set(name, key, value, lasting_where)
-			 : section == SERVICE ? service_set((unsigned)service, key, value, lasting_where)
-					      : options_set_conf_key(key, value, lasting_where);
+		int rc = section == LOGIN ? creds_login_set(name, key, value, lasting_where)
+					  : options_set_conf_key(key, value, lasting_where);
 		if (rc != 0)
 			return -1;
 	}

@@ -5,5 +5,8 @@
 
 /* 0, or -1 after printing "usher: <file>:<line>: <why>". */
 int config_read(const char *path);
+/* The parsing half, on text (NUL-terminated, cut up in place) read from path; setters may
+ * keep pointers into text. Used by config_read and the config fuzzers. */
+int config_parse(char *text, const char *path);
 
 #endif

@@ -29,6 +29,8 @@ struct pending {
 static struct pending *pendings;
 static size_t pending_count;
 static const char *check_where[SERVICE_MAX][2]; /* ReadyCheck=, HealthCheck= */
+static char **wheres; /* every "file:line" kept, so that service_defs_reset() can free them */
+static size_t where_count;
 
 static void *or_die(void *p)
 {
@@ -61,6 +63,12 @@ __attribute__((format(printf, 4, 5))) static int bad(const struct service_def *d
 	return -1;
 }
 
+static const char *keep_where(const char *where)
+{
+	wheres = or_die(realloc(wheres, (where_count + 1) * sizeof *wheres));
+	return wheres[where_count++] = or_die(strdup(where));
+}
+
 int service_open(const char *name, const char *where)
 {
 	if (!section_name_valid(name, SERVICE_NAME_MAX)) {
@@ -81,7 +89,7 @@ int service_open(const char *name, const char *where)
 	struct service_def *d = &service_defs[service_count];
 	*d = (struct service_def){
 		.name = or_die(strdup(name)),
-		.where = where,
+		.where = keep_where(where),
 		.restart = RESTART_ON_FAILURE,
 		.restart_ms = 100,
 		.restart_max_ms = 30000,
@@ -319,6 +327,7 @@ static int set_one_value(struct service_def *d, const struct key *k, const char 
 int service_set(unsigned index, const char *key, const char *value, const char *where)
 {
 	struct service_def *d = &service_defs[index];
+	where = keep_where(where);
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
 		if (strcmp(keys[i].name, key) == 0)
 			return set_one_value(d, &keys[i], value, where);
@@ -453,4 +462,27 @@ int service_defs_finish(void)
 	pendings = NULL;
 	pending_count = 0;
 	return 0;
+}
+
+/* Tests and the fuzzer: forget every service, freeing what service_set() allocated. */
+void service_defs_reset(void)
+{
+	for (unsigned i = 0; i < service_count; i++) {
+		struct service_def *d = &service_defs[i];
+		free((char *)d->name);
+		free_list(d->exec_argv);
+		free_list(d->environment);
+		free_list((char **)d->environment_files);
+		free((char *)d->working_directory);
+		free((char *)d->ready_check.text);
+		free((char *)d->health_check.text);
+		memset(d, 0, sizeof *d);
+	}
+	for (size_t i = 0; i < pending_count; i++)
+		free(pendings[i].text);
+	free(pendings);
+	pendings = NULL;
+	pending_count = service_count = 0;
+	while (where_count)
+		free(wheres[--where_count]);
 }

@@ -245,10 +245,8 @@ const char *keep_string(const char *text)
 	static char pool[4096];
 	static size_t used;
 	size_t size = strlen(text) + 1;
-	if (size > sizeof pool - used) { /* a hundred origins fit; a file of services needs more */
-		char *copy = strdup(text);
-		return copy ? copy : "(option)";
-	}
+	if (size > sizeof pool - used)
+		return "(option)"; /* only option origins come here: a hundred or more fit */
 	char *copy = memcpy(pool + used, text, size);
 	used += size;
 	return copy;

@@ -37,6 +37,7 @@ struct check_run {
 	/* private to check.c: */
 	int phase;
 	size_t sent, got;
+	long long started_ms;          /* for "timed out after 1s" */
 	char buf[512];
 	char detail[160];              /* what was seen: "HTTP 200", "connect: Connection refused", ... */
 };
@@ -54,6 +55,9 @@ void check_expire(struct check_run *run, long long now_ms);
 void check_exec_done(struct check_run *run, int wait_status, bool timed_out);
 /* Closes the socket of a pending run (service stopped). */
 void check_cancel(struct check_run *run);
+/* The status of an HTTP response that starts with buf[0..len): 100-599; 0 while more bytes
+ * are needed (fewer than 13: "HTTP/1.1 200 "); -1 when it is not an HTTP/1.x status line. */
+int check_http_status(const char *buf, size_t len);
 /* One short line about the last result, e.g. "tcp:127.0.0.1:9000 refused" (run->detail). */
 const char *check_detail(const struct check_run *run);
 

@@ -419,6 +419,15 @@ static int apply_sandbox_keys(void)
 	return 0;
 }
 
+/* The stored text becomes a parsed spec (check_parse keeps its own copy of the text). */
+static int parse_stored_check(struct check_spec *spec, const char *where)
+{
+	char *text = (char *)spec->text;
+	int rc = check_parse(text, where, spec);
+	free(text);
+	return rc;
+}
+
 static int check_service(struct service_def *d)
 {
 	unsigned i = (unsigned)(d - service_defs);
@@ -431,10 +440,11 @@ static int check_service(struct service_def *d)
 			   "oneshot is ready when it exits 0, a notify service when it says READY=1)");
 	if (d->restart_max_ms < d->restart_ms)
 		return bad(d, d->where, NULL, "RestartMaxDelaySec= is shorter than RestartSec=");
-	/* CHECKS: once init/check.c is merged, parse both specs here, before anything runs:
-	 *   if (d->has_ready_check && check_parse(d->ready_check.text, check_where[i][0], &d->ready_check)) return -1;
-	 *   if (d->has_health_check && check_parse(d->health_check.text, check_where[i][1], &d->health_check)) return -1;
-	 * Until then only the text is stored (spec->text). */
+	/* Both specs are parsed here, before anything runs (names resolved, exec: split). */
+	if (d->has_ready_check && parse_stored_check(&d->ready_check, check_where[i][0]) != 0)
+		return -1;
+	if (d->has_health_check && parse_stored_check(&d->health_check, check_where[i][1]) != 0)
+		return -1;
 	if (d->stop_timeout_ms <= 0)
 		d->stop_timeout_ms = settings.grace_ms; /* also TimeoutStopSec=infinity: capped there */
 	if (!d->environment)
@@ -464,6 +474,14 @@ int service_defs_finish(void)
 	return 0;
 }
 
+static void free_check(struct check_spec *c)
+{
+	free((char *)c->text); /* ours before check_parse(), then its copy */
+	free((char *)c->http_host);
+	free((char *)c->http_path);
+	free_list(c->exec_argv);
+}
+
 /* Tests and the fuzzer: forget every service, freeing what service_set() allocated. */
 void service_defs_reset(void)
 {
@@ -474,8 +492,8 @@ void service_defs_reset(void)
 		free_list(d->environment);
 		free_list((char **)d->environment_files);
 		free((char *)d->working_directory);
-		free((char *)d->ready_check.text);
-		free((char *)d->health_check.text);
+		free_check(&d->ready_check);
+		free_check(&d->health_check);
 		memset(d, 0, sizeof *d);
 	}
 	for (size_t i = 0; i < pending_count; i++)

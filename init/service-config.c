@@ -3,6 +3,7 @@
 #include "envfile.h"
 #include "opt.h"
 #include "options.h"
+#include "sandbox.h"
 #include "service.h"
 #include "signals.h"
 #include "util.h"
@@ -17,13 +18,12 @@
 struct service_def service_defs[SERVICE_MAX];
 unsigned service_count;
 
-/* Kept until service_defs_finish(): names of dependencies (resolved there, as a service may
- * name one defined further down), and sandbox keys (applied to the service's own plan). */
+/* Names of dependencies, kept until service_defs_finish() resolves them (a service may name
+ * one defined further down, or in a later config file). */
 struct pending {
 	unsigned owner;
-	unsigned char kind;           /* DEP_*, or 0 for a sandbox key */
-	const struct usher_opt *opt;  /* sandbox key */
-	char *text;                   /* a name, or the sandbox key's value */
+	unsigned char kind; /* DEP_* */
+	char *name;
 	const char *where;
 };
 static struct pending *pendings;
@@ -108,12 +108,12 @@ int service_open(const char *name, const char *where)
 	return (int)service_count++;
 }
 
-static void pending_add(unsigned owner, unsigned kind, const struct usher_opt *opt,
-			const char *text, size_t len, const char *where)
+static void pending_add(unsigned owner, unsigned kind, const char *name, size_t len,
+			const char *where)
 {
 	pendings = or_die(realloc(pendings, (pending_count + 1) * sizeof *pendings));
-	pendings[pending_count++] = (struct pending){ owner, (unsigned char)kind, opt,
-						      or_die(strndup(text, len)), where };
+	pendings[pending_count++] = (struct pending){ owner, (unsigned char)kind,
+						      or_die(strndup(name, len)), where };
 }
 
 /* An empty value resets a list, as in systemd. */
@@ -124,8 +124,21 @@ static void pending_reset(unsigned owner, unsigned kind)
 		if (pendings[i].owner != owner || pendings[i].kind != kind)
 			pendings[kept++] = pendings[i];
 		else
-			free(pendings[i].text);
+			free(pendings[i].name);
 	pending_count = kept;
+}
+
+/* A sandbox key goes to the service's own plan (a service gets only its own section's keys,
+ * like a systemd unit); the setter checks the value and prints file:line itself. */
+static int set_sandbox_key(struct service_def *d, const struct usher_opt *o, const char *value,
+			   const char *where)
+{
+	if (!d->sandbox && !(d->sandbox = sandbox_plan_new()))
+		return -1;
+	sandbox_plan_select(d->sandbox);
+	int rc = o->set(value, where); /* may keep value: it is in the config text, kept for good */
+	sandbox_plan_select(NULL);
+	return rc;
 }
 
 static const char *const dep_keys[] = { "After", "Requires", "Wants", "BindsTo" }; /* DEP_* */
@@ -136,7 +149,7 @@ static int set_dependencies(unsigned index, unsigned kind, const char *value, co
 		pending_reset(index, kind);
 	for (const char *p = value; *(p += strspn(p, " \t"));) {
 		size_t len = strcspn(p, " \t");
-		pending_add(index, kind, NULL, p, len, where);
+		pending_add(index, kind, p, len, where);
 		p += len;
 	}
 	return 0;
@@ -346,7 +359,7 @@ int service_set(unsigned index, const char *key, const char *value, const char *
 		return set_check(d, *key == 'H', value, where);
 	for (const struct usher_opt *o = sandbox_options; o->set; o++)
 		if (o->conf_key && strcmp(o->conf_key, key) == 0)
-			return pending_add(index, 0, o, value, strlen(value), where), 0;
+			return set_sandbox_key(d, o, value, where);
 	return bad(d, where, NULL, "unknown key %s=", key);
 }
 
@@ -356,15 +369,13 @@ static int resolve_dependencies(void)
 {
 	for (size_t i = 0; i < pending_count; i++) {
 		const struct pending *p = &pendings[i];
-		if (!p->kind)
-			continue;
 		struct service_def *d = &service_defs[p->owner];
 		const char *key = dep_keys[__builtin_ctz(p->kind)];
 		unsigned j = 0;
-		while (j < service_count && strcmp(service_defs[j].name, p->text) != 0)
+		while (j < service_count && strcmp(service_defs[j].name, p->name) != 0)
 			j++;
 		if (j == service_count)
-			return bad(d, p->where, key, "no [Service %s] in the configuration", p->text);
+			return bad(d, p->where, key, "no [Service %s] in the configuration", p->name);
 		if (j == p->owner)
 			return bad(d, p->where, key, "a service cannot depend on itself");
 		d->deps[j] |= p->kind;
@@ -399,23 +410,6 @@ static int find_cycle(unsigned at, unsigned char *state, unsigned *path, unsigne
 		return bad(start, start->dep_where[next], NULL, "dependency cycle %s", text);
 	}
 	state[at] = 2; /* done: no cycle through it */
-	return 0;
-}
-
-/* Sandbox keys of a service go to its own plan. SANDBOX: once sandbox_plan_new() and
- * sandbox_plan_select() are merged, this becomes: d->sandbox = sandbox_plan_new();
- * sandbox_plan_select(d->sandbox); p->opt->set(p->text, p->where) for each key; and
- * sandbox_plan_select(sandbox_plan_main()). Until then a service cannot be sandboxed,
- * and running it unsandboxed would fail open: refused. */
-static int apply_sandbox_keys(void)
-{
-	for (size_t i = 0; i < pending_count; i++)
-		if (!pendings[i].kind) {
-			const struct pending *p = &pendings[i];
-			return bad(&service_defs[p->owner], p->where, p->opt->conf_key,
-				   "per-service sandbox settings are not available yet (usher's "
-				   "sandbox plans are not merged)");
-		}
 	return 0;
 }
 
@@ -464,10 +458,8 @@ int service_defs_finish(void)
 	for (unsigned i = 0; i < service_count; i++)
 		if (check_service(&service_defs[i]) != 0)
 			return EXIT_USHER_FAILED;
-	if (apply_sandbox_keys() != 0)
-		return EXIT_USHER_FAILED;
 	for (size_t i = 0; i < pending_count; i++)
-		free(pendings[i].text);
+		free(pendings[i].name);
 	free(pendings);
 	pendings = NULL;
 	pending_count = 0;
@@ -497,7 +489,7 @@ void service_defs_reset(void)
 		memset(d, 0, sizeof *d);
 	}
 	for (size_t i = 0; i < pending_count; i++)
-		free(pendings[i].text);
+		free(pendings[i].name);
 	free(pendings);
 	pendings = NULL;
 	pending_count = service_count = 0;

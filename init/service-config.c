@@ -413,6 +413,16 @@ static int find_cycle(unsigned at, unsigned char *state, unsigned *path, unsigne
 	return 0;
 }
 
+/* Each service's plan is prepared here (user lookup, capabilities, seccomp filter), so a bad
+ * one stops usher before anything runs; the runtime only applies it. */
+static int prepare_sandboxes(void)
+{
+	for (unsigned i = 0; i < service_count; i++)
+		if (service_defs[i].sandbox && sandbox_prepare(service_defs[i].sandbox) != 0)
+			return -1;
+	return 0;
+}
+
 /* The stored text becomes a parsed spec (check_parse keeps its own copy of the text). */
 static int parse_stored_check(struct check_spec *spec, const char *where)
 {
@@ -458,6 +468,8 @@ int service_defs_finish(void)
 	for (unsigned i = 0; i < service_count; i++)
 		if (check_service(&service_defs[i]) != 0)
 			return EXIT_USHER_FAILED;
+	if (prepare_sandboxes() != 0)
+		return EXIT_USHER_FAILED;
 	for (size_t i = 0; i < pending_count; i++)
 		free(pendings[i].name);
 	free(pendings);

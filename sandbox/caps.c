@@ -211,7 +211,19 @@ int caps_plan(struct sbx_caps *c, bool to_non_root, uint64_t *workload_caps)
 		return -1;
 	}
 	c->active = true;
-	c->final = final;
+	c->final = c->bounding = final;
+	/* An engine that switched user itself without --cap-drop ALL (podman --user 1000,
+	 * runAsUser) leaves usher a full bounding set and no CAP_SETPCAP to drop it. It cannot
+	 * matter: usher has nothing permitted to hand on, is not root, and no_new_privs (always
+	 * set with a capability plan) stops setuid binaries and file capabilities. So the set
+	 * is left as it is and read back as such; with anything permitted the drop stays a must. */
+	uid_t ruid, euid, suid;
+	if (!now.permitted && (now.bounding & ~final) && getresuid(&ruid, &euid, &suid) == 0 &&
+	    ruid && euid && suid) {
+		c->bounding = now.bounding;
+		usher_debug("bounding set left as it is: usher runs as uid %u with no capabilities",
+			    (unsigned)ruid);
+	}
 	c->ambient = to_non_root ? final : 0;
 	c->securebits = to_non_root ? non_root_securebits : 0;
 	*workload_caps = final;
@@ -237,7 +249,7 @@ int caps_before_id_switch(const struct sbx_caps *c, unsigned *securebits)
 	/* Only what is there is dropped: a runtime may have narrowed the set already, and
 	 * then usher needs no CAP_SETPCAP for it. */
 	for (int cap = 0; cap <= c->last_cap; cap++) {
-		if ((now.bounding & bit(cap)) && !(c->final & bit(cap)) &&
+		if ((now.bounding & bit(cap)) && !(c->bounding & bit(cap)) &&
 		    prctl(PR_CAPBSET_DROP, (unsigned long)cap, 0L, 0L, 0L) != 0) {
 			usher_err("dropping capability %d from the bounding set: %s%s", cap,
 				  strerror(errno),
@@ -326,7 +338,7 @@ int caps_verify(const struct sbx_caps *c, unsigned securebits)
 	struct cap_sets now;
 	if (read_cap_sets(&now) != 0)
 		return -1;
-	if (expect_set("bounding", now.bounding, c->final) != 0 ||
+	if (expect_set("bounding", now.bounding, c->bounding) != 0 ||
 	    expect_set("permitted", now.permitted, c->final) != 0 ||
 	    expect_set("effective", now.effective, c->final) != 0 ||
 	    expect_set("inheritable", now.inheritable, c->final) != 0 ||

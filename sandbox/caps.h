@@ -20,7 +20,8 @@ struct sbx_caps {
 	bool active;           /* caps_plan decided to change the sets */
 	bool to_non_root;
 	int last_cap;          /* highest capability the running kernel knows */
-	uint64_t final;        /* bounding = permitted = effective = inheritable */
+	uint64_t final;        /* permitted = effective = inheritable */
+	uint64_t bounding;     /* final, or usher's own when it cannot matter (see caps_plan) */
 	uint64_t ambient;      /* final for a non-root workload, else 0 */
 	unsigned securebits;   /* bits to add; 0 for none */
 };

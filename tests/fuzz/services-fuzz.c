@@ -36,6 +36,11 @@ void sandbox_plan_select(struct sandbox_plan *p)
 {
 	(void)p;
 }
+int sandbox_prepare(struct sandbox_plan *p)
+{
+	(void)p;
+	return 0;
+}
 static int sandbox_key(const char *value, const char *where)
 {
 	(void)value, (void)where;

@@ -29,6 +29,12 @@ static int set_user(const char *value, const char *where)
 	return selected ? (*selected)++, 0 : -1;
 }
 const struct usher_opt sandbox_options[] = { { "user", 0, "User", "U", "", set_user }, { 0 } };
+static struct sandbox_plan *prepared;
+int sandbox_prepare(struct sandbox_plan *p)
+{
+	prepared = p;
+	return 0;
+}
 
 static int test_number, failures;
 static void check(int passed, const char *what)
@@ -83,6 +89,7 @@ int main(void)
 	check(set(db, "After", "nope") == 0, "an unknown name waits for service_defs_finish()");
 	check(service_defs_finish() == EXIT_USHER_FAILED, "... which refuses it");
 	check(set(db, "After", "") == 0 && service_defs_finish() == 0, "an empty After= resets; then finish succeeds");
+	check(prepared && prepared == service_defs[web].sandbox, "finish prepares each service's own plan");
 
 	const struct service_def *d = &service_defs[db], *w = &service_defs[web], *j = &service_defs[job];
 	static const char *const db_argv[] = { "/usr/sbin/db", "--name", "a b", "c d", "e f", "$$HOME", "${X}", NULL };

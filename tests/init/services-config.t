@@ -119,7 +119,12 @@ bad 'Type=oneshot\nRestart=always' "3: $w: Restart=always does not go with Type=
 bad 'Type=oneshot\nReadyCheck=tcp:127.0.0.1:1' "6: $w: ReadyCheck=: only for Type=simple (a oneshot is ready when it exits 0, a notify service when it says READY=1)" "ReadyCheck= on a oneshot"
 bad 'RestartSec=1m\nRestartMaxDelaySec=10s' "3: $w: RestartMaxDelaySec= is shorter than RestartSec=" "RestartMaxDelaySec= below RestartSec="
 bad 'WaitFor=/x' "5: $w: unknown key WaitFor=" "a [Service]-only key in [Service NAME]"
-# Sandbox keys go to the service's own plan; their setters check the value, with file:line.
+# Sandbox keys go to the service's own plan, checked by their setters and prepared (user lookup,
+# capabilities, the seccomp filter) before anything runs; a bad one names its file and line.
+bad 'User=nosuchuser9' "5: no user 'nosuchuser9' in /etc/passwd" "User= unknown user"
+bad 'Group=nosuchgroup9' "5: no group 'nosuchgroup9' in /etc/group" "Group= unknown group"
+bad 'SupplementaryGroups=nosuchgroup9' "5: no group 'nosuchgroup9' in /etc/group" "SupplementaryGroups= unknown group"
+bad 'DropCapabilities=NOPE' "5: unknown capability 'NOPE'" "DropCapabilities= unknown capability"
 bad 'NoNewPrivileges=maybe' "5: expected yes or no, got 'maybe'" "NoNewPrivileges= not a boolean"
 bad 'KeepCapabilities=CAP_NOPE' "5: unknown capability 'CAP_NOPE'" "KeepCapabilities= unknown capability"
 bad 'DropCapabilities=' "5: empty value: name the capabilities to drop, or ALL" "DropCapabilities= empty"
@@ -128,6 +133,9 @@ bad 'UMask=999' "5: expected an octal mode such as 0027, got '999'" "UMask= not 
 bad 'User=a b' "5: 'a b' is not a user name or number" "User= not a name"
 bad 'InitGroups=x' "5: expected yes or no, got 'x'" "InitGroups= not a boolean"
 bad 'SeccompArchitectures=vax' "5: unknown architecture \"vax\" (libseccomp names: x86, x32, x86_64, arm...)" "SeccompArchitectures= unknown"
+is "$(run_conf '[Service web]\nExecStart=/bin/true\nSeccomp=/nonexistent.json\n')" "125:usher: /nonexistent.json: No such file or directory" \
+	"Seccomp= a missing profile"
+[ ! -e "$tmp/ran" ] && [ ! -e "$tmp/login-ran" ]; ok $? "... nothing ran (Seccomp= a missing profile)"
 sandboxed='[Service web]\nExecStart=/bin/true\nUser=65534\nGroup=65534\nSupplementaryGroups=65534\nInitGroups=no\nKeepCapabilities=NET_BIND_SERVICE\nDropCapabilities=ALL\nNoNewPrivileges=yes\nSeccomp=default\nSeccompArchitectures=native\nLimitNOFILE=1024\nLimitCORE=0\nUMask=0027\n'
 is "$(run_conf "$sandboxed")" "0:" "every sandbox key is accepted in [Service NAME]"
 if [ "$(id -u)" = 0 ]; then

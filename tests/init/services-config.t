@@ -172,4 +172,10 @@ printf '[Service late]\nExecStart=/bin/true\n' > "$tmp/second.conf"
 printf '[Service early]\nExecStart=/bin/true\nAfter=late\n' > "$tmp/first.conf"
 is "$(env -i "$USHER" --config "$tmp/first.conf" --config "$tmp/second.conf" -- /bin/true 2>&1; echo $?)" "0" \
 	"a dependency may be defined in a later --config file"
+# docs/services.md shows the example files the services tests run, whole and as they are.
+for example in "$SOURCE_ROOT"/docs/examples/*; do
+	python3 -c 'import sys; sys.exit(open(sys.argv[2]).read() not in open(sys.argv[1]).read())' \
+		"$SOURCE_ROOT/docs/services.md" "$example"
+	ok $? "docs/services.md shows docs/examples/${example##*/} as it is"
+done
 done_testing

@@ -5,6 +5,7 @@
 #include "sandbox.h"
 #include "signals.h"
 #include "spawn.h"
+#include "subcommand.h"
 #include "supervise.h"
 #include "util.h"
 
@@ -92,6 +93,11 @@ static void become_subreaper(bool is_pid1, pid_t self)
 
 int main(int argc, char **argv)
 {
+	/* `usher seccomp compile ...`: only as the first argument (a workload named so runs as
+	 * `usher -- seccomp`). */
+	const struct subcommand *sub = argc > 1 ? subcommand_find(argv[1]) : NULL;
+	if (sub)
+		return sub->run(argc - 1, argv + 1);
 	/* First of all: a signal that comes while usher starts stays pending, not lost. */
 	static struct workload w;
 	sigset_t handled;

@@ -19,10 +19,12 @@ enum seccomp_mode {
 	MODE_DEFAULT,
 	MODE_LOG,
 	MODE_FILE,
+	MODE_COMPILED, /* a file from `usher seccomp compile` (seccomp-compiled.c) */
 };
 
 static enum seccomp_mode mode = MODE_UNCONFINED;
 static struct sbx_profile file_profile; /* MODE_FILE: parsed by sbx_seccomp_select */
+static struct sbx_compiled compiled; /* MODE_COMPILED: read by sbx_seccomp_select */
 static char *file_path;
 
 static bool arches_override;
@@ -41,6 +43,7 @@ int sbx_seccomp_select(const char *spec, const char *where)
 		return -1;
 	}
 	sbx_profile_free(&file_profile);
+	sbx_compiled_free(&compiled);
 	free(file_path);
 	file_path = NULL;
 	if (strcmp(spec, "default") == 0) {
@@ -52,14 +55,15 @@ int sbx_seccomp_select(const char *spec, const char *where)
 	} else {
 		/* Parsed now, so a malformed file stops usher before anything runs. */
 		mode = MODE_UNCONFINED;
-		if (sbx_profile_load_file(spec, &file_profile) < 0)
+		int is_json = sbx_compiled_load(spec, &compiled);
+		if (is_json < 0 || (is_json == 1 && sbx_profile_load_file(spec, &file_profile) < 0))
 			return -1;
 		file_path = strdup(spec);
 		if (!file_path) {
 			usher_err("%s: out of memory", where);
 			return -1;
 		}
-		mode = MODE_FILE;
+		mode = is_json ? MODE_FILE : MODE_COMPILED;
 	}
 	return 0;
 }
@@ -115,6 +119,8 @@ static long long now_us(void)
  * for the running kernel when every minKernel of the profile is met, as at build time. */
 static const struct sbx_precompiled *precompiled_variant(uint64_t workload_caps, bool log_default)
 {
+	if (log_default)
+		return NULL; /* not precompiled: see seccomp-gen.c */
 	if (arches_override && compat_arch_count > 0)
 		return NULL;
 	if (sbx_running_kernel() < sbx_builtin_min_kernel)
@@ -122,7 +128,7 @@ static const struct sbx_precompiled *precompiled_variant(uint64_t workload_caps,
 	uint64_t caps = workload_caps & sbx_builtin_caps_mentioned;
 	for (size_t k = 0; k < sbx_builtin_variant_count; k++) {
 		const struct sbx_precompiled *v = &sbx_builtin_variants[k];
-		if (v->log_default == log_default && v->caps == caps)
+		if (v->caps == caps)
 			return v;
 	}
 	return NULL;
@@ -156,6 +162,16 @@ int sbx_seccomp_prepare(uint64_t workload_caps)
 		return 0;
 	if (mode == MODE_FILE)
 		return build_now(&file_profile, file_path, workload_caps) < 0 ? EXIT_USHER_FAILED : 0;
+	if (mode == MODE_COMPILED) {
+		if (sbx_compiled_match(&compiled, file_path, workload_caps, arches_override, compat_arches,
+		                       compat_arch_count, sbx_running_kernel()) < 0)
+			return EXIT_USHER_FAILED;
+		program = (struct sock_fprog){ .len = compiled.len, .filter = compiled.insns };
+		load_flags = compiled.load_flags;
+		usher_info("seccomp: %s: compiled (profile hash %016llx), %u instructions", file_path,
+		           (unsigned long long)compiled.profile_hash, compiled.len);
+		return 0;
+	}
 
 	const char *origin = mode == MODE_LOG ? "built-in profile (log)" : "built-in profile";
 	const struct sbx_precompiled *variant = precompiled_variant(workload_caps, mode == MODE_LOG);
@@ -174,6 +190,18 @@ int sbx_seccomp_prepare(uint64_t workload_caps)
 	int rc = build_now(&builtin, origin, workload_caps);
 	sbx_profile_free(&builtin);
 	return rc < 0 ? EXIT_USHER_FAILED : 0;
+}
+
+int sbx_seccomp_compile(const char *json_path, const char *out_path, uint64_t workload_caps)
+{
+	struct sbx_build_options options = {
+		.caps = workload_caps,
+		.kernel = sbx_running_kernel(),
+		.arches_override = arches_override,
+		.arches = compat_arches,
+		.arch_count = compat_arch_count,
+	};
+	return sbx_compiled_write(json_path, out_path, &options) < 0 ? EXIT_USHER_FAILED : 0;
 }
 
 static int install(void)

@@ -23,6 +23,11 @@ bool sbx_seccomp_active(void);
  * Returns 0, or EXIT_USHER_FAILED after printing. */
 int sbx_seccomp_prepare(uint64_t workload_caps);
 
+/* `usher seccomp compile`: compiles the JSON profile at json_path for workload_caps and the
+ * --seccomp-arches given, and writes it to out_path. Returns 0, or EXIT_USHER_FAILED after
+ * printing. */
+int sbx_seccomp_compile(const char *json_path, const char *out_path, uint64_t workload_caps);
+
 /* In the forked child, the last step before execve. Returns 0, or -1 after printing. */
 int sbx_seccomp_load(void);
 

@@ -93,11 +93,10 @@ static void become_subreaper(bool is_pid1, pid_t self)
 
 int main(int argc, char **argv)
 {
-	/* `usher seccomp compile ...`: only as the first argument (a workload named so runs as
-	 * `usher -- seccomp`). */
-	const struct subcommand *sub = argc > 1 ? subcommand_find(argv[1]) : NULL;
-	if (sub)
-		return sub->run(argc - 1, argv + 1);
+	/* `usher probe ...`: only as the first argument, so `usher -- probe` runs a workload. */
+	subcommand_fn *subcommand = argc > 1 ? subcommand_find(argv[1]) : NULL;
+	if (subcommand)
+		return subcommand(argc - 1, argv + 1);
 	/* First of all: a signal that comes while usher starts stays pending, not lost. */
 	static struct workload w;
 	sigset_t handled;

@@ -1,19 +1,23 @@
-/* init/subcommand.c — the table of usher's subcommands, looked up by main() in usher's first
- * argument only. Each row belongs to the folder that implements it. */
+/* init/subcommand.c — the table of usher's subcommands, consulted by main() before any
+ * option is parsed. One row each; docs/health.md and --help list them. */
 #include "subcommand.h"
 
 #include "seccomp-compile.h"
 
 #include <string.h>
 
-static const struct subcommand subcommands[] = {
-	{ "seccomp", sandbox_seccomp_main },
+static const struct {
+	const char *name;
+	subcommand_fn *run;
+} subcommands[] = {
+	{ "probe", probe_main },
+	{ "seccomp", sandbox_seccomp_main }, /* sandbox/seccomp-compile.c */
 };
 
-const struct subcommand *subcommand_find(const char *name)
+subcommand_fn *subcommand_find(const char *name)
 {
-	for (size_t k = 0; k < sizeof subcommands / sizeof subcommands[0]; k++)
-		if (strcmp(name, subcommands[k].name) == 0)
-			return &subcommands[k];
+	for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
+		if (strcmp(subcommands[i].name, name) == 0)
+			return subcommands[i].run;
 	return NULL;
 }

@@ -1,15 +1,14 @@
-/* init/subcommand.h — usher's subcommands (`usher seccomp compile ...`): recognised only as
- * usher's first argument; a workload of that name runs as `usher -- NAME`. */
+/* init/subcommand.h — usher's subcommands (`usher probe`, `usher status`, ...), recognised
+ * only as usher's first argument: `usher -- probe` runs a workload called probe. */
 #ifndef USHER_SUBCOMMAND_H
 #define USHER_SUBCOMMAND_H
 
-struct subcommand {
-	const char *name;
-	/* argv[0] is the subcommand's name; returns usher's exit status. */
-	int (*run)(int argc, char **argv);
-};
+/* Each gets argv from its own name on (argv[0] = "probe") and returns usher's exit status. */
+typedef int subcommand_fn(int argc, char **argv);
 
 /* The subcommand called name, or NULL. */
-const struct subcommand *subcommand_find(const char *name);
+subcommand_fn *subcommand_find(const char *name);
+
+int probe_main(int argc, char **argv);   /* init/probe.c */
 
 #endif

@@ -2,10 +2,8 @@
  * workload's capabilities resolved as at start, the profile compiled once for --seccomp to load. */
 #include "seccomp-compile.h"
 
-#include "caps.h"
 #include "opt.h"
-#include "seccomp.h"
-#include "user.h"
+#include "sandbox.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -73,13 +71,7 @@ int sandbox_seccomp_main(int argc, char **argv)
 	}
 	if (!profile || !output)
 		return bad_usage(profile ? "-o PROFILE.bpf is missing" : "PROFILE.json is missing", "");
-	/* As sandbox_prepare() decides them at start: the image's /etc files, usher's own
-	 * bounding set for a root workload without --cap-* options. */
-	struct sandbox_ids ids = { 0 };
-	uint64_t caps;
-	if (user_resolve("/etc/passwd", "/etc/group", &ids) != 0 ||
-	    caps_plan(ids.switch_uid && ids.uid != 0, &caps) != 0)
-		return EXIT_USHER_FAILED;
-	user_free_ids(&ids);
-	return sbx_seccomp_compile(profile, output, caps);
+	/* As a start decides them: the image's /etc files, usher's own bounding set for a root
+	 * workload without --cap-* options. The setters above wrote into the main plan. */
+	return sandbox_compile_seccomp(sandbox_plan_main(), profile, output);
 }

@@ -32,8 +32,13 @@ FULL_PACKAGES=(
 	python3 util-linux procps
 	tini dumb-init catatonit runc hyperfine strace iproute2
 )
+# The real daemons of the services tests and benchmark (tests/services/daemons.t,
+# bench/services.sh): nginx, php-fpm, containerd, and the supervisors to compare with
+# (supervisord, s6-svscan); curl is the test client. Their packages would start the daemons at
+# install time: install_packages keeps them from it with a policy-rc.d.
+DAEMON_PACKAGES=(nginx php8.2-fpm containerd supervisor s6 curl)
 case "${1:-}" in
-	"") PACKAGES+=("${FULL_PACKAGES[@]}") ;;
+	"") PACKAGES+=("${FULL_PACKAGES[@]}" "${DAEMON_PACKAGES[@]}") ;;
 	--release-only) ;;
 	*) die "usage: build/setup.sh [--release-only]" ;;
 esac
@@ -74,8 +79,17 @@ install_packages() {
 	[ "${#missing[@]}" -gt 0 ] || return 0
 	say "packages: installing ${missing[*]}"
 	apt_update
+	# Debian's rule for "do not start services now" (a Docker build has the same file).
+	local policy=/usr/sbin/policy-rc.d made_policy=0 installed=0
+	if [ ! -e "$policy" ]; then
+		printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null && as_root chmod 755 "$policy" \
+			|| die "packages: cannot write $policy"
+		made_policy=1
+	fi
 	DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q -o DPkg::Lock::Timeout=300 --no-install-recommends "${missing[@]}" \
-		|| die "packages: apt-get install ${missing[*]} failed"
+		&& installed=1
+	[ "$made_policy" -eq 0 ] || as_root rm -f "$policy"
+	[ "$installed" -eq 1 ] || die "packages: apt-get install ${missing[*]} failed"
 	mapfile -t missing < <(missing_packages)
 	[ "${#missing[@]}" -eq 0 ] || die "packages: still not installed after apt-get install: ${missing[*]}"
 }

@@ -35,6 +35,9 @@ struct header {
 	uint64_t checksum;     /* FNV-1a of the whole file with this field zero */
 };
 
+/* No padding: the layout is the file's (tests patch fields at fixed offsets). */
+_Static_assert(sizeof(struct header) == 120, "struct header is the file's 120-byte header");
+
 /* FNV-1a, 64 bits: any one changed byte changes it (each step is a bijection). */
 static uint64_t fnv1a(uint64_t hash, const void *data, size_t len)
 {

@@ -16,7 +16,7 @@ set -euo pipefail
 jobs=${USHER_SETUP_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 # Bump when the way the static libraries are built changes: forces a rebuild.
-RECIPE=3
+RECIPE=4
 # Flags for the musl build of the dependencies: the same size flags as usher's static build
 # (meson.build). Without unwind tables the release binary is 4,096 bytes smaller.
 DEPS_CFLAGS="-Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables"
@@ -273,6 +273,27 @@ lazy_capng_init() {
 		|| die "deps: cannot patch $file"
 }
 
+# capng_no_scanf_syslog TREE — libcap-ng reads two hex masks from /proc/PID/status with sscanf
+# and logs one capng_apply failure to syslog. Those two calls bring musl's scanf (and its
+# long double parser: soft-float on arm64), syslog, strftime and the time-zone code into
+# usher: about 20 KB. strtoull reads the same 16 hex digits (sscanf's "%08x%08x" splits
+# them into two words); usher reports capng_apply's failures itself, on stderr (a
+# container has no syslog socket).
+capng_no_scanf_syslog() {
+	local file="$1/src/cap-ng.c"
+	[ "$(grep -c '^			sscanf(buf, "Cap\(Bnd\|Amb\):  %08x%08x",$' "$file")" -eq 2 ] \
+		&& grep -q '^			       &m\.bounds\[1\], &m\.bounds\[0\]);$' "$file" \
+		&& grep -q '^			       &m\.ambient\[1\], &m\.ambient\[0\]);$' "$file" \
+		&& grep -q '^		syslog(LOG_ERR, "libcap-ng used by %s failed %s in capng_apply",$' "$file" \
+		|| die "deps: $file changed: review capng_no_scanf_syslog"
+	sed -i -E \
+		-e '/^			sscanf\(buf, "Cap(Bnd|Amb):  %08x%08x",$/d' \
+		-e 's/^			       &m\.(bounds|ambient)\[1\], &m\.(bounds|ambient)\[0\]\);$/			{ unsigned long long v = strtoull(buf + 7, NULL, 16); m.\1[1] = (unsigned)(v >> 32); m.\1[0] = (unsigned)v; }/' \
+		-e 's/^		syslog\(LOG_ERR, "libcap-ng used by/		if (0) syslog(LOG_ERR, "libcap-ng used by/' \
+		"$file" || die "deps: cannot patch $file"
+	[ "$(grep -c 'strtoull(buf + 7, NULL, 16)' "$file")" -eq 2 ] || die "deps: $file: the sscanf patch did not apply"
+}
+
 build_deps() {
 	local log
 	say "deps: building libseccomp and libcap-ng static with musl for $arch ($key)"
@@ -292,6 +313,7 @@ build_deps() {
 
 	fetch_source libcap-ng
 	lazy_capng_init "$tree"
+	capng_no_scanf_syslog "$tree"
 	log="$deps/logs/libcap-ng$tree_suffix.log"
 	say "deps: building libcap-ng (log: $log)"
 	build_autotools "$tree" "$log" --without-python --without-python3

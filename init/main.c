@@ -5,6 +5,7 @@
 #include "sandbox.h"
 #include "signals.h"
 #include "spawn.h"
+#include "subcommand.h"
 #include "supervise.h"
 #include "util.h"
 
@@ -92,6 +93,10 @@ static void become_subreaper(bool is_pid1, pid_t self)
 
 int main(int argc, char **argv)
 {
+	/* `usher probe ...`: only as the first argument, so `usher -- probe` runs a workload. */
+	subcommand_fn *subcommand = argc > 1 ? subcommand_find(argv[1]) : NULL;
+	if (subcommand)
+		return subcommand(argc - 1, argv + 1);
 	/* First of all: a signal that comes while usher starts stays pending, not lost. */
 	static struct workload w;
 	sigset_t handled;

@@ -59,10 +59,25 @@ is "$(line "$F" Gid)" "65532 65532 65532 65532" "same user: gid 65532"
 probe same-user-nogroups --user 65532:65532 --cap-drop ALL -- --user nonroot --init-groups no
 expect_ran "engine --user 65532:65532 --cap-drop ALL + usher --user nonroot --init-groups no"
 
-# --- issue 9 item 2: FROM scratch-style numeric ids, podman writes a root-only /etc/passwd ----
-probe numeric --user 1000:1000 -- --user 1000:1000
-expect_ran "engine --user 1000:1000 + usher --user 1000:1000 (numeric; the engine's /etc/passwd is root-only)"
+# --- issue 9 item 2: a bare FROM scratch image and numeric ids: podman writes /etc/passwd ----
+ct_bare_image
+CT_RUN_IMAGE=$CT_BARE probe numeric --user 1000:1000 -- --user 1000:1000
+expect_ran "bare scratch image, engine --user 1000:1000 + usher --user 1000:1000 (numeric; no readable /etc/passwd)"
 is "$(line "$F" Uid)" "1000 1000 1000 1000" "numeric: the workload runs as 1000"
+is "$(line "$F" Gid)" "1000 1000 1000 1000" "numeric: gid 1000"
+# runAsUser alone (no --cap-drop ALL): the engine's bounding set is left to a non-root usher
+# with nothing permitted (no_new_privs: nothing can use it).
+CT_RUN_IMAGE=$CT_BARE probe runasuser-only --user 1000:1000 -- --user 1000:1000
+expect_ran "bare scratch image, engine --user 1000:1000 (runAsUser alone) + usher --user 1000:1000"
+is "$(line "$F" CapEff)" 0000000000000000 "runasuser-only: no effective capabilities"
+is "$(line "$F" NoNewPrivs)" 1 "runasuser-only: no_new_privs is set"
+# The same ids as the passwd-less image, the engine as root: usher switches itself.
+CT_RUN_IMAGE=$CT_BARE probe numeric-root -- --user 1000:1000
+expect_ran "bare scratch image, engine as root + usher --user 1000:1000"
+is "$(line "$F" Uid)" "1000 1000 1000 1000" "numeric-root: the workload runs as 1000"
+CT_RUN_IMAGE=$CT_BARE probe name-no-passwd -- --user nonroot
+is "$RC" 125 "bare scratch image + usher --user nonroot (a name, no /etc/passwd): exit 125"
+like "$LOG" "^usher: .*(passwd|nonroot)" "name-no-passwd: one line naming the passwd file or the user"
 
 # --- issue 9 item 3: usher switches user; the workload reopens its stdio ---------------------
 probe usher-user -- --user nonroot

@@ -125,14 +125,14 @@ ct_image() {
 }
 
 # ct_run NAME [PODMAN-RUN-OPTIONS...] -- IMAGE-ARGS... — podman run -d, named; prints the id.
-# Every container gets /t and /results mounted.
+# Every container gets /t and /results mounted. The image: CT_RUN_IMAGE, default CT_IMAGE.
 ct_run() {
 	local name="$CT_PREFIX-$1" opts=()
 	shift
 	while [ $# -gt 0 ] && [ "$1" != "--" ]; do opts+=("$1"); shift; done
 	shift
 	CT_STARTED+=("$name")
-	podman run -d --name "$name" -v "$CT_BIN:/t:ro" -v "$CT_RES:/results" "${opts[@]}" "$CT_IMAGE" "$@" >/dev/null \
+	podman run -d --name "$name" -v "$CT_BIN:/t:ro" -v "$CT_RES:/results" "${opts[@]}" "${CT_RUN_IMAGE:-$CT_IMAGE}" "$@" >/dev/null \
 		2>"$CT_TMP/$name.run-err" && echo "$name"
 }
 
@@ -148,4 +148,13 @@ ct_logs() {
 
 ct_field() { # ct_field FILE KEY — the value of KEY=VALUE (one per line or space-separated)
 	tr ' ' '\n' <"$1" 2>/dev/null | sed -n "s/^$2=//p" | head -n 1
+}
+
+# ct_bare_image — localhost/usher-test:bare, FROM scratch with only the test image's /usher: no
+# /etc/passwd at all, the shape in which podman --user writes a root-only one (issue 9 item 2).
+CT_BARE=localhost/usher-test:bare
+ct_bare_image() {
+	printf 'FROM scratch\nCOPY --from=%s /usher /usher\nENTRYPOINT ["/usher", "--"]\n' "$CT_IMAGE" >"$CT_TMP/Containerfile.bare"
+	podman build -f "$CT_TMP/Containerfile.bare" -t "$CT_BARE" "$CT_TMP/bin" >"$CT_TMP/build-bare.log" 2>&1
+	ok $? "the bare image: FROM scratch, only /usher (no /etc/passwd)"
 }

@@ -37,7 +37,7 @@ ARM64_PACKAGES=(gcc-aarch64-linux-gnu musl-dev:arm64 linux-libc-dev-arm64-cross)
 # for the arm64 binary's tests.
 FULL_PACKAGES=(
 	clang libclang-rt-14-dev
-	python3 util-linux procps
+	python3 python3-yaml util-linux procps
 	tini dumb-init catatonit runc hyperfine strace iproute2
 	podman buildah mmdebstrap qemu-user-static
 )

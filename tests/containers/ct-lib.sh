@@ -10,7 +10,6 @@
 CT_IMAGE=localhost/usher-test:amd64
 CT_DISTROLESS=gcr.io/distroless/static-debian12
 CT_PREFIX="usher-ct-$$"
-CT_STARTED=()
 
 ct_skip_all() {
 	skip "$1"
@@ -44,9 +43,10 @@ ct_requirements() {
 
 ct_cleanup() {
 	local id
-	for id in "${CT_STARTED[@]}"; do
+	# ct_run runs in $(...): the names it started are in a file, not in a variable.
+	while read -r id; do
 		podman rm -f -t 0 "$id" >/dev/null 2>&1
-	done
+	done <"$CT_TMP/started" 2>/dev/null
 	if [ "${CT_KEEP:-0}" = 1 ]; then
 		diag "CT_KEEP=1: kept $CT_TMP"
 	else
@@ -131,7 +131,7 @@ ct_run() {
 	shift
 	while [ $# -gt 0 ] && [ "$1" != "--" ]; do opts+=("$1"); shift; done
 	shift
-	CT_STARTED+=("$name")
+	echo "$name" >>"$CT_TMP/started"
 	podman run -d --name "$name" -v "$CT_BIN:/t:ro" -v "$CT_RES:/results" "${opts[@]}" "${CT_RUN_IMAGE:-$CT_IMAGE}" "$@" >/dev/null \
 		2>"$CT_TMP/$name.run-err" && echo "$name"
 }

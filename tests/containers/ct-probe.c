@@ -7,8 +7,11 @@
  *       /dev/stdout, /dev/stderr and /proc/self/fd/1 and /proc/self/fd/2 opened for writing
  *       (as nginx's access_log /dev/stdout does), and "env VAR=VALUE" (or "env VAR unset")
  *       for each VAR; exits 0.
+ *       An argument with a "=" is not a variable: it is reported as "arg ARG" (to see argv).
  *   ct-probe DIR signal NAME  writes DIR/NAME.ready, waits for any catchable signal, writes
  *       DIR/NAME "signal=N from=PID" and exits 100+N.
+ *   ct-probe DIR serve NAME [VAR...]  status, then signal with NAME-signal: a long-running
+ *       workload (a pod) that reports what it got and how it was stopped.
  * Files are written to NAME.tmp and renamed, so the host never reads half a report. */
 #include <errno.h>
 #include <fcntl.h>
@@ -91,6 +94,10 @@ static int status(const char *name, char **vars)
 		fprintf(out, "reopen %s=ok\n", paths[k]);
 	}
 	for (; *vars; vars++) {
+		if (strchr(*vars, '=')) {
+			fprintf(out, "arg %s\n", *vars);
+			continue;
+		}
 		const char *value = getenv(*vars);
 		if (value)
 			fprintf(out, "env %s=%s\n", *vars, value);
@@ -132,6 +139,13 @@ int main(int argc, char **argv)
 		dir = argv[1];
 		return wait_signal(argv[3]);
 	}
-	fprintf(stderr, "usage: ct-probe DIR status NAME [VAR...] | ct-probe DIR signal NAME\n");
+	if (argc >= 4 && strcmp(argv[2], "serve") == 0) {
+		dir = argv[1];
+		char name[NAME_MAX];
+		snprintf(name, sizeof name, "%s-signal", argv[3]);
+		status(argv[3], argv + 4);
+		return wait_signal(name);
+	}
+	fprintf(stderr, "usage: ct-probe DIR status|serve NAME [VAR...] | ct-probe DIR signal NAME\n");
 	return 2;
 }

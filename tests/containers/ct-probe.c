@@ -10,6 +10,9 @@
  *       An argument with a "=" is not a variable: it is reported as "arg ARG" (to see argv).
  *   ct-probe DIR signal NAME  writes DIR/NAME.ready, waits for any catchable signal, writes
  *       DIR/NAME "signal=N from=PID" and exits 100+N.
+ *   ct-probe DIR orphans NAME  makes 3 orphans that exit at once (no exec: it also runs under
+ *       qemu-user, which cannot exec a foreign binary), then watches their /proc entries for
+ *       up to 20 s and writes DIR/NAME "orphans=3 gone=G zombie=Z"; exits 0.
  *   ct-probe DIR serve NAME [VAR...]  status, then signal with NAME-signal: a long-running
  *       workload (a pod) that reports what it got and how it was stopped.
  * Files are written to NAME.tmp and renamed, so the host never reads half a report. */
@@ -20,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static const char *dir;
@@ -129,8 +133,73 @@ static int wait_signal(const char *name)
 	return 100 + sig;
 }
 
+/* "Z" for a zombie, "" when gone, else the state letter. */
+static char proc_state(pid_t pid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	const char *paren = strrchr(buf, ')');
+	return paren && paren[1] == ' ' ? paren[2] : '?';
+}
+
+static int orphans(const char *name)
+{
+	pid_t kids[3];
+	for (int k = 0; k < 3; k++) {
+		int fds[2];
+		if (pipe(fds) != 0)
+			fail("pipe");
+		pid_t child = fork();
+		if (child < 0)
+			fail("fork");
+		if (child == 0) {
+			pid_t me = getpid(), g = fork();
+			if (g == 0) {
+				while (getppid() == me)
+					usleep(1000);
+				_exit(0);
+			}
+			if (write(fds[1], &g, sizeof g) != (ssize_t)sizeof g)
+				_exit(1);
+			_exit(0);
+		}
+		close(fds[1]);
+		if (read(fds[0], &kids[k], sizeof kids[k]) != (ssize_t)sizeof kids[k])
+			fail("read");
+		close(fds[0]);
+		waitpid(child, NULL, 0);
+	}
+	int gone = 0, zombie = 0;
+	for (int tick = 0; tick < 2000; tick++) {
+		gone = zombie = 0;
+		for (int k = 0; k < 3; k++) {
+			char st = proc_state(kids[k]);
+			gone += st == 0;
+			zombie += st == 'Z';
+		}
+		if (gone == 3)
+			break;
+		usleep(10000);
+	}
+	char tmp[PATH_MAX];
+	FILE *out = start_report(name, tmp, sizeof tmp);
+	fprintf(out, "orphans=3 gone=%d zombie=%d\n", gone, zombie);
+	finish_report(out, tmp, name);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 4 && strcmp(argv[2], "orphans") == 0) {
+		dir = argv[1];
+		return orphans(argv[3]);
+	}
 	if (argc >= 4 && strcmp(argv[2], "status") == 0) {
 		dir = argv[1];
 		return status(argv[3], argv + 4);

@@ -39,7 +39,7 @@ FULL_PACKAGES=(
 	clang libclang-rt-14-dev
 	python3 python3-yaml util-linux procps
 	tini dumb-init catatonit runc hyperfine strace iproute2
-	podman buildah mmdebstrap qemu-user-static
+	podman buildah mmdebstrap qemu-user-static man-db groff-base bsdextrautils
 )
 # ARCHES: the static libraries to build (amd64: _build/deps/prefix, arm64: _build/deps/arm64/prefix).
 full=0

@@ -59,10 +59,16 @@ is "$(line "$F" Gid)" "65532 65532 65532 65532" "same user: gid 65532"
 probe same-user-nogroups --user 65532:65532 --cap-drop ALL -- --user nonroot --init-groups no
 expect_ran "engine --user 65532:65532 --cap-drop ALL + usher --user nonroot --init-groups no"
 
+# The engine's user, and usher asked for another: it cannot, and says so.
+probe other-user --user 65532:65532 --cap-drop ALL -- --user 4242:4242
+is "$RC" 125 "engine --user 65532:65532 --cap-drop ALL + usher --user 4242:4242 (another uid): exit 125"
+like "$LOG" "^usher: .*(4242|Operation not permitted)" "other-user: one line saying why"
+is "$(cat "$F" 2>/dev/null)" "" "other-user: the workload did not run"
+
 # --- issue 9 item 2: a bare FROM scratch image and numeric ids: podman writes /etc/passwd ----
 ct_bare_image
-CT_RUN_IMAGE=$CT_BARE probe numeric --user 1000:1000 -- --user 1000:1000
-expect_ran "bare scratch image, engine --user 1000:1000 + usher --user 1000:1000 (numeric; no readable /etc/passwd)"
+CT_RUN_IMAGE=$CT_BARE probe numeric --user 1000:1000 --cap-drop ALL -- --user 1000:1000
+expect_ran "bare scratch image, engine --user 1000:1000 --cap-drop ALL + usher --user 1000:1000 (numeric; no readable /etc/passwd)"
 is "$(line "$F" Uid)" "1000 1000 1000 1000" "numeric: the workload runs as 1000"
 is "$(line "$F" Gid)" "1000 1000 1000 1000" "numeric: gid 1000"
 # runAsUser alone (no --cap-drop ALL): the engine's bounding set is left to a non-root usher

@@ -41,10 +41,15 @@ FULL_PACKAGES=(
 	tini dumb-init catatonit runc hyperfine strace iproute2
 	podman buildah mmdebstrap qemu-user-static man-db groff-base bsdextrautils
 )
+# The real daemons of the services tests and benchmark (tests/services/daemons.t,
+# bench/services.sh): nginx, php-fpm, containerd, and the supervisors to compare with
+# (supervisord, s6-svscan); curl is the test client. Their packages would start the daemons at
+# install time: install_packages keeps them from it with a policy-rc.d.
+DAEMON_PACKAGES=(nginx php8.2-fpm containerd supervisor s6 curl)
 # ARCHES: the static libraries to build (amd64: _build/deps/prefix, arm64: _build/deps/arm64/prefix).
 full=0
 case "${1:-}" in
-	"") PACKAGES+=("${FULL_PACKAGES[@]}" "${ARM64_PACKAGES[@]}") ARCHES=(amd64 arm64) full=1 ;;
+	"") PACKAGES+=("${FULL_PACKAGES[@]}" "${DAEMON_PACKAGES[@]}" "${ARM64_PACKAGES[@]}") ARCHES=(amd64 arm64) full=1 ;;
 	--release-only)
 		case "${2:-amd64}" in
 			amd64) ARCHES=(amd64) ;;
@@ -105,8 +110,17 @@ install_packages() {
 	say "packages: installing ${missing[*]}"
 	add_foreign_arches "${missing[@]}"
 	apt_update
+	# Debian's rule for "do not start services now" (a Docker build has the same file).
+	local policy=/usr/sbin/policy-rc.d made_policy=0 installed=0
+	if [ ! -e "$policy" ]; then
+		printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null && as_root chmod 755 "$policy" \
+			|| die "packages: cannot write $policy"
+		made_policy=1
+	fi
 	DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q -o DPkg::Lock::Timeout=300 --no-install-recommends "${missing[@]}" \
-		|| die "packages: apt-get install ${missing[*]} failed"
+		&& installed=1
+	[ "$made_policy" -eq 0 ] || as_root rm -f "$policy"
+	[ "$installed" -eq 1 ] || die "packages: apt-get install ${missing[*]} failed"
 	mapfile -t missing < <(missing_packages)
 	[ "${#missing[@]}" -eq 0 ] || die "packages: still not installed after apt-get install: ${missing[*]}"
 }

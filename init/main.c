@@ -3,6 +3,7 @@
 #include "creds.h"
 #include "options.h"
 #include "sandbox.h"
+#include "service.h"
 #include "signals.h"
 #include "spawn.h"
 #include "subcommand.h"
@@ -27,7 +28,7 @@ static char **workload_environment(void)
 {
 	/* No credentials asked for: the environment passes through untouched, uncopied. */
 	char **env = settings.creds_used ? creds_env() : environ;
-	const char *home = sandbox_home();
+	const char *home = sandbox_home(sandbox_plan_main());
 	if (!home)
 		return env;
 	const char *own_home = getenv("HOME");
@@ -111,6 +112,9 @@ int main(int argc, char **argv)
 	int command_index = options_parse(argc, argv, environ);
 	if (command_index < 0)
 		return EXIT_USHER_FAILED;
+	/* Every [Service NAME] checked as a whole (names, cycles) before anything runs. */
+	if (service_defs_finish() != 0)
+		return EXIT_USHER_FAILED;
 	if (command_index >= argc) {
 		usher_err("no command to run (usage: usher [options] [--] command [args...]; "
 			  "see usher --help)");
@@ -128,7 +132,7 @@ int main(int argc, char **argv)
 	 * phase saves the copies (and their page faults) on every plain start. */
 	int rc = settings.creds_used ? creds_prepare(environ) : 0;
 	if (rc == 0)
-		rc = sandbox_prepare();
+		rc = sandbox_prepare(sandbox_plan_main());
 	if (rc == 0)
 		rc = workload_build(&w);
 	if (rc != 0) {

@@ -63,14 +63,15 @@ int main(int argc, char **argv)
 	const char *spec = argv[i];
 	char **program = &argv[i + 2];
 
-	if (sbx_seccomp_select(spec, "--seccomp") < 0)
+	static struct sbx_seccomp filter; /* one plan's seccomp state */
+	if (sbx_seccomp_select(&filter, spec, "--seccomp") < 0)
 		return EXIT_USHER_FAILED;
-	if (arches && sbx_seccomp_set_compat_arches(arches, "--seccomp-arches") < 0)
+	if (arches && sbx_seccomp_set_compat_arches(&filter, arches, "--seccomp-arches") < 0)
 		return EXIT_USHER_FAILED;
-	int rc = sbx_seccomp_prepare(caps);
+	int rc = sbx_seccomp_prepare(&filter, caps);
 	if (rc != 0)
 		return rc;
-	if (sbx_seccomp_load() < 0)
+	if (sbx_seccomp_load(&filter) < 0)
 		return EXIT_USHER_FAILED;
 	execv(program[0], program);
 	perror(program[0]);

@@ -57,8 +57,18 @@ static size_t pack_json(char *text, size_t len)
 
 int main(int argc, char **argv)
 {
+	/* --arch NAME: a cross build's profile, compiled here for the arch it runs on. */
+	if (argc == 5 && strcmp(argv[1], "--arch") == 0) {
+		sbx_target_arch = sbx_arch_from_name(argv[2]);
+		if (sbx_target_arch == 0) {
+			usher_err("--arch %s: not an architecture libseccomp knows", argv[2]);
+			return 2;
+		}
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc != 3) {
-		usher_err("usage: seccomp-gen PROFILE.json OUTPUT.c");
+		usher_err("usage: seccomp-gen [--arch ARCH] PROFILE.json OUTPUT.c");
 		return 2;
 	}
 	const char *profile_path = argv[1], *output_path = argv[2];

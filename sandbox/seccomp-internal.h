@@ -86,6 +86,15 @@ int sbx_profile_compile(const struct sbx_profile *profile, const struct sbx_buil
 uint64_t sbx_profile_caps_mentioned(const struct sbx_profile *profile);
 unsigned sbx_profile_max_min_kernel(const struct sbx_profile *profile);
 
+/* The arch the filters are built for. usher's is the running one; seccomp-gen (built with
+ * USHER_SECCOMP_GEN) takes another with --arch, to precompile a cross build's profile. */
+#ifdef USHER_SECCOMP_GEN
+extern uint32_t sbx_target_arch; /* 0: the running one */
+uint32_t sbx_native_arch(void);
+#else
+#define sbx_native_arch() seccomp_arch_native()
+#endif
+
 /* "SCMP_ARCH_X86" or "x86" → SCMP_ARCH_X86; 0 if unknown. */
 uint32_t sbx_arch_from_name(const char *name);
 /* "CAP_SYS_ADMIN" → 21; -1 if unknown. */

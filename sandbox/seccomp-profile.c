@@ -611,7 +611,7 @@ static int arch_map_at(const struct json *js, int i, struct sbx_profile *profile
 		}
 		if (rc == 0 && !main_arch)
 			rc = fail(js, object, where, "has no \"architecture\"");
-		if (rc == 0 && sbx_arch_from_name(main_arch) == seccomp_arch_native())
+		if (rc == 0 && sbx_arch_from_name(main_arch) == sbx_native_arch())
 			for (size_t s = 0; s < sub_count && rc == 0; s++)
 				rc = add_arch(js, object, where, profile, sub_arches[s]);
 		free(main_arch);

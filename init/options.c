@@ -124,7 +124,10 @@ static int set_expand_argv(const char *value, const char *where)
 
 static int set_config(const char *value, const char *where)
 {
-	(void)where;
+	if (!*value) {
+		usher_err("%s: missing path", where);
+		return -1;
+	}
 	return config_read(value);
 }
 

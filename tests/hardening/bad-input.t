@@ -127,6 +127,9 @@ cli   | --umask ''                     |
 cli   | --umask 8                      |
 cli   | --umask 77777                  |
 cli   | --log-prefix=yes               | takes no value
+cli   | --control-socket ''            |
+cli   | --control-socket relative      |
+cli   | --control-socket @LONG@        |
 cli   | --nosuchoption                 | unknown option
 cli   | -Z                             | unknown option
 cli   | --grace                        |
@@ -176,6 +179,7 @@ conf  | LimitCPU=@BIG@h                |
 conf  | LimitAS=@BIG@                  |
 conf  | LimitNOPE=1                    |
 conf  | LogPrefix=maybe                |
+conf  | ControlSocket=relative         |
 conf  | NoSuchKey=1                    | unknown key
 conf  | no equals sign                 | expected Key=Value
 conf  | [Nope]                         | unknown section

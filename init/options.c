@@ -103,11 +103,7 @@ static int set_verbosity(const char *value, const char *where)
 
 static int set_grace(const char *value, const char *where)
 {
-	if (parse_duration_ms(value, &settings.grace_ms) != 0) {
-		usher_err("%s: '%s' is not a duration (e.g. 10s, 500ms, 2m)", where, value);
-		return -1;
-	}
-	return 0;
+	return duration_option(value, where, &settings.grace_ms);
 }
 
 static int set_rewrite(const char *value, const char *where)
@@ -398,7 +394,9 @@ static void print_help(void)
 	printf("\nSandbox:\n");
 	print_table(sandbox_options);
 	printf("\nEvery --long-option is also the variable USHER_LONG_OPTION; [Key=] is its name in\n"
-	       "the config file's [Service] section. tini's TINI_SUBREAPER, TINI_KILL_PROCESS_GROUP,\n"
+	       "the config file's [Service] section. A [Service NAME] section is a service started\n"
+	       "before the command (ExecStart=, After=, ReadyCheck=, Restart=...: docs/services.md);\n"
+	       "a [Login NAME] section a login helper. tini's TINI_SUBREAPER, TINI_KILL_PROCESS_GROUP,\n"
 	       "TINI_VERBOSITY and dumb-init's DUMB_INIT_SETSID=0 are honoured.\n\n"
 	       "Subcommands, only as usher's first argument (`usher -- probe` runs a workload\n"
 	       "called probe): usher probe SPEC... (docs/health.md), usher status,\n"

@@ -3,6 +3,8 @@
 #include "subcommand.h"
 #include "control.h"
 
+#include "seccomp-compile.h"
+
 #include <string.h>
 
 static const struct {
@@ -12,6 +14,7 @@ static const struct {
 	{ "probe", probe_main },
 	{ "status", control_status_main },
 	{ "health", control_health_main },
+	{ "seccomp", sandbox_seccomp_main }, /* sandbox/seccomp-compile.c */
 };
 
 subcommand_fn *subcommand_find(const char *name)

@@ -315,11 +315,15 @@ static int set_one_value(struct service_def *d, const struct key *k, const char 
 			return *(long *)field = 0, 0; /* systemd's word for none (0 too) */
 		/* fall through */
 	case K_MS:
-	case K_MS_POSITIVE:
-		if (parse_duration_ms(value, &number) != 0 || (k->kind == K_MS_POSITIVE && !number))
-			return bad(d, where, k->name, "\"%s\" is not a %sduration (e.g. 100ms, 30s, 2m)",
-				   value, k->kind == K_MS_POSITIVE ? "positive " : "");
+	case K_MS_POSITIVE: {
+		char what[600]; /* the one wording of every duration option, after service and key */
+		snprintf(what, sizeof what, "%s: service \"%s\": %s=", where, d->name, k->name);
+		if (duration_option(value, what, &number) != 0)
+			return -1;
+		if (k->kind == K_MS_POSITIVE && !number)
+			return bad(d, where, k->name, "must be more than 0");
 		return *(long *)field = number, 0;
+	}
 	case K_COUNT:
 		if (parse_long(value, 1, 1000000, &number) != 0)
 			return bad(d, where, k->name, "\"%s\" is not a number from 1 to 1000000",

@@ -1,6 +1,6 @@
 /* init/service-config.c — [Service NAME] sections: each key parsed and checked into
  * service_defs[], then names resolved, cycles refused and defaults applied, before anything runs. */
-#include "envfile.h"
+#include "creds.h"
 #include "opt.h"
 #include "options.h"
 #include "sandbox.h"
@@ -246,19 +246,10 @@ static int set_environment_file(struct service_def *d, const char *value, const 
 			d->environment_files[0] = NULL;
 		return 0;
 	}
-	const char *path = value + (*value == '-');
-	const char *colon = strchr(path, ':'), *slash = strchr(path, '/');
-	enum envfile_format format;
-	if (colon && (!slash || colon < slash)) {
-		char name[16];
-		snprintf(name, sizeof name, "%.*s", (int)(colon - path), path);
-		if (envfile_format_parse(name, &format) != 0)
-			return bad(d, where, "EnvironmentFile", "unknown format \"%s\" (nomad or docker)",
-				   name);
-		path = colon + 1;
-	}
-	if (!*path)
-		return bad(d, where, "EnvironmentFile", "missing path");
+	char what[600];
+	snprintf(what, sizeof what, "%s: service \"%s\": EnvironmentFile=", where, d->name);
+	if (creds_check_env_file(value, what) != 0)
+		return -1;
 	d->environment_files = or_die(realloc(d->environment_files, (n + 2) * sizeof(char *)));
 	d->environment_files[n] = or_die(strdup(value));
 	d->environment_files[n + 1] = NULL;

@@ -141,12 +141,15 @@ int sbx_compiled_write(const char *json_path, const char *out_path, const struct
 /* Reads path whole if it starts with the magic. 1: not a compiled profile (no magic). */
 static int read_compiled(const char *path, unsigned char **data, size_t *size)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* The user's file: regular only, never blocking on a FIFO (init/util.c). A JSON profile
+	 * goes on to the JSON reader, which has its own size limit. */
+	const char *why;
+	size_t file_size;
+	int fd = user_file_open(path, (size_t)1 << 30, &file_size, &why);
 	if (fd < 0) {
-		usher_err("%s: %s", path, strerror(errno));
+		usher_err("%s: %s", path, why);
 		return -1;
 	}
-	struct stat st;
 	char magic[sizeof MAGIC - 1];
 	ssize_t got = pread(fd, magic, sizeof magic, 0);
 	if (got != (ssize_t)sizeof magic || memcmp(magic, MAGIC, sizeof magic) != 0) {
@@ -154,13 +157,13 @@ static int read_compiled(const char *path, unsigned char **data, size_t *size)
 		return 1;
 	}
 	size_t most = sizeof(struct header) + BPF_MAXINSNS * sizeof(struct sock_filter);
-	if (fstat(fd, &st) != 0 || st.st_size < (off_t)sizeof(struct header) || st.st_size > (off_t)most) {
-		usher_err("%s: not a compiled profile of this usher: %lld bytes (truncated or foreign)", path,
-		          (long long)st.st_size);
+	if (file_size < sizeof(struct header) || file_size > most) {
+		usher_err("%s: not a compiled profile of this usher: %zu bytes (truncated or foreign)", path,
+		          file_size);
 		close(fd);
 		return -1;
 	}
-	*size = (size_t)st.st_size;
+	*size = file_size;
 	*data = malloc(*size);
 	got = *data ? pread(fd, *data, *size, 0) : -1;
 	int saved = errno;

@@ -126,6 +126,8 @@ fi
 is "$(sed -n 's/^env DB_PASSWORD=//p' "$F")" pw-456 "after the restart the workload sees the new DB_PASSWORD"
 is "$(sed -n 's/^signal=\([0-9]*\) from=\(.*\)/\1 \2/p' "$R/probe-signal" 2>/dev/null)" "15 1" "the old workload got SIGTERM from usher before the restart"
 
+like "$(pgrep -f '^/t/ct-probe /results serve' || true)" "^[0-9]+$" "while the pod runs, the host finds its workload by argv (the look used after the stop)"
+
 # Stop: podman pod stop is the graceful path (SIGTERM, grace, SIGKILL): usher forwards it.
 rm -f "$R/probe-signal"
 wait_for 30 has "$R/probe-signal.ready"

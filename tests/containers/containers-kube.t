@@ -20,6 +20,10 @@ if ! python3 -c 'import yaml' 2>/dev/null; then
 	done_testing
 	exit 1
 fi
+# The pod and Secret names are the doc's ("api", "api-tokens"): one kube test at a time on
+# this machine, whichever checkout it comes from.
+exec 8>/tmp/usher-containers-kube.lock
+flock -w 600 8 || { ok 1 "the kube test lock (/tmp/usher-containers-kube.lock)"; done_testing; exit 1; }
 ct_setup
 ct_image
 diag "image: $CT_IMAGE — $CT_VARIANT"

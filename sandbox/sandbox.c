@@ -6,6 +6,7 @@
 #include "opt.h"
 #include "rlimits.h"
 #include "seccomp.h"
+#include "seccomp-compile.h"
 #include "user.h"
 #include "util.h"
 
@@ -152,6 +153,17 @@ int sandbox_prepare(struct sandbox_plan *p)
 			  sbx_seccomp_active(&p->seccomp);
 	/* Last: the filter's rules depend on the capabilities the workload keeps. */
 	return sbx_seccomp_prepare(&p->seccomp, workload_caps);
+}
+
+/* `usher seccomp compile` (seccomp-compile.c): p's user and capabilities decided as
+ * sandbox_prepare() decides them, then the filter compiled for them into a file. */
+int sandbox_compile_seccomp(struct sandbox_plan *p, const char *json_path, const char *out_path)
+{
+	uint64_t workload_caps;
+	if (user_resolve(&p->user, "/etc/passwd", "/etc/group", &p->ids) != 0 ||
+	    caps_plan(&p->caps, p->ids.switch_uid && p->ids.uid != 0, &workload_caps) != 0)
+		return EXIT_USHER_FAILED;
+	return sbx_seccomp_compile(&p->seccomp, json_path, out_path, workload_caps);
 }
 
 /* Also right before sandbox_prepare() has run: a vforked child must never skip a drop. */

@@ -15,8 +15,7 @@
 
 /* x32 syscalls arrive with AUDIT_ARCH_X86_64 and this bit set in the number. */
 #define X32_SYSCALL_BIT 0x40000000u
-/* The most arches one filter holds: native plus compat ones (x86_64 + x86 + x32...). */
-#define MAX_ARCHES 8
+#define MAX_ARCHES SBX_MAX_ARCHES
 
 /* Docker names arches in includes/excludes the Go way; only the native one is compared. */
 static const struct {
@@ -323,6 +322,8 @@ static int finish(struct build *b, uint32_t default_action, unsigned load_flags,
 	free(program);
 	bpf->len = (unsigned short)total;
 	bpf->load_flags = load_flags;
+	memcpy(bpf->arches, b->arches, sizeof bpf->arches);
+	bpf->arch_count = (unsigned)b->arch_count;
 	return 0;
 }
 

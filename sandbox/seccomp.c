@@ -19,6 +19,7 @@ enum seccomp_mode {
 	MODE_DEFAULT,
 	MODE_LOG,
 	MODE_FILE,
+	MODE_COMPILED, /* a file from `usher seccomp compile` (seccomp-compiled.c) */
 };
 
 /* The profile given with --seccomp PATH, freed and forgotten. */
@@ -26,9 +27,13 @@ static void forget_file(struct sbx_seccomp *s)
 {
 	if (s->file_profile)
 		sbx_profile_free(s->file_profile);
+	if (s->compiled)
+		sbx_compiled_free(s->compiled);
 	free(s->file_profile);
+	free(s->compiled);
 	free(s->file_path);
 	s->file_profile = NULL;
+	s->compiled = NULL;
 	s->file_path = NULL;
 }
 
@@ -49,17 +54,20 @@ int sbx_seccomp_select(struct sbx_seccomp *s, const char *spec, const char *wher
 		/* Parsed now, so a malformed file stops usher before anything runs. */
 		s->mode = MODE_UNCONFINED;
 		s->file_profile = calloc(1, sizeof *s->file_profile);
+		s->compiled = calloc(1, sizeof *s->compiled);
 		s->file_path = strdup(spec);
-		if (!s->file_profile || !s->file_path) {
+		if (!s->file_profile || !s->compiled || !s->file_path) {
 			forget_file(s);
 			usher_err("%s: out of memory", where);
 			return -1;
 		}
-		if (sbx_profile_load_file(spec, s->file_profile) < 0) {
+		/* A compiled file is told by its first bytes; anything else is JSON. */
+		int is_json = sbx_compiled_load(spec, s->compiled);
+		if (is_json < 0 || (is_json == 1 && sbx_profile_load_file(spec, s->file_profile) < 0)) {
 			forget_file(s);
 			return -1;
 		}
-		s->mode = MODE_FILE;
+		s->mode = is_json ? MODE_FILE : MODE_COMPILED;
 	}
 	return 0;
 }
@@ -116,6 +124,8 @@ static long long now_us(void)
 static const struct sbx_precompiled *precompiled_variant(const struct sbx_seccomp *s,
 							 uint64_t workload_caps, bool log_default)
 {
+	if (log_default)
+		return NULL; /* not precompiled: see seccomp-gen.c */
 	if (s->arches_override && s->compat_arch_count > 0)
 		return NULL;
 	if (sbx_running_kernel() < sbx_builtin_min_kernel)
@@ -123,7 +133,7 @@ static const struct sbx_precompiled *precompiled_variant(const struct sbx_seccom
 	uint64_t caps = workload_caps & sbx_builtin_caps_mentioned;
 	for (size_t k = 0; k < sbx_builtin_variant_count; k++) {
 		const struct sbx_precompiled *v = &sbx_builtin_variants[k];
-		if (v->log_default == log_default && v->caps == caps)
+		if (v->caps == caps)
 			return v;
 	}
 	return NULL;
@@ -162,6 +172,16 @@ int sbx_seccomp_prepare(struct sbx_seccomp *s, uint64_t workload_caps)
 		return 0;
 	if (s->mode == MODE_FILE)
 		return build_now(s, s->file_profile, s->file_path, workload_caps) < 0 ? EXIT_USHER_FAILED : 0;
+	if (s->mode == MODE_COMPILED) {
+		if (sbx_compiled_match(s->compiled, s->file_path, workload_caps, s->arches_override,
+		                       s->compat_arches, s->compat_arch_count, sbx_running_kernel()) < 0)
+			return EXIT_USHER_FAILED;
+		s->program = (struct sock_fprog){ .len = s->compiled->len, .filter = s->compiled->insns };
+		s->load_flags = s->compiled->load_flags;
+		usher_info("seccomp: %s: compiled (profile hash %016llx), %u instructions", s->file_path,
+		           (unsigned long long)s->compiled->profile_hash, s->compiled->len);
+		return 0;
+	}
 
 	const char *origin = s->mode == MODE_LOG ? "built-in profile (log)" : "built-in profile";
 	const struct sbx_precompiled *variant = precompiled_variant(s, workload_caps, s->mode == MODE_LOG);
@@ -179,6 +199,19 @@ int sbx_seccomp_prepare(struct sbx_seccomp *s, uint64_t workload_caps)
 	int rc = build_now(s, &builtin, origin, workload_caps);
 	sbx_profile_free(&builtin);
 	return rc < 0 ? EXIT_USHER_FAILED : 0;
+}
+
+int sbx_seccomp_compile(const struct sbx_seccomp *s, const char *json_path, const char *out_path,
+                        uint64_t workload_caps)
+{
+	struct sbx_build_options options = {
+		.caps = workload_caps,
+		.kernel = sbx_running_kernel(),
+		.arches_override = s->arches_override,
+		.arches = s->compat_arches,
+		.arch_count = s->compat_arch_count,
+	};
+	return sbx_compiled_write(json_path, out_path, &options) < 0 ? EXIT_USHER_FAILED : 0;
 }
 
 static int install(const struct sbx_seccomp *s)

@@ -9,12 +9,14 @@
 #include <stdint.h>
 
 struct sbx_profile;
+struct sbx_compiled;
 
 /* One plan's seccomp state: the profile chosen, then the filter prepared for it (a
  * precompiled built-in one, or one built at start). All zero: unconfined. */
 struct sbx_seccomp {
 	int mode;                         /* seccomp.c's enum; 0 = unconfined */
 	struct sbx_profile *file_profile; /* --seccomp PATH: parsed when given */
+	struct sbx_compiled *compiled;    /* --seccomp PATH of `usher seccomp compile`: read when given */
 	char *file_path;
 	bool arches_override;
 	uint32_t compat_arches[8];
@@ -40,6 +42,11 @@ bool sbx_seccomp_active(const struct sbx_seccomp *s);
  * (1ULL << CAP_x) of the capabilities the workload keeps after the drop.
  * Returns 0, or EXIT_USHER_FAILED after printing. */
 int sbx_seccomp_prepare(struct sbx_seccomp *s, uint64_t workload_caps);
+
+/* `usher seccomp compile`: compiles the JSON profile at json_path for workload_caps and s's
+ * --seccomp-arches, and writes it to out_path. Returns 0, or EXIT_USHER_FAILED after printing. */
+int sbx_seccomp_compile(const struct sbx_seccomp *s, const char *json_path, const char *out_path,
+                        uint64_t workload_caps);
 
 /* In the forked child, the last step before execve. Returns 0, or -1 after printing. */
 int sbx_seccomp_load(const struct sbx_seccomp *s);

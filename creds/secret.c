@@ -18,6 +18,10 @@ static struct secret *secrets;
 static size_t secret_count, secret_capacity;
 /* The bytes secrets start with: most positions of a line are skipped with one lookup. */
 static unsigned char first_byte[256];
+/* By value: index + 1 into secrets (0 = free), at most half full, so that registering N
+ * values takes N steps, not N^2. */
+static size_t *slots;
+static size_t slot_count; /* a power of two */
 
 void secret_free(void *buffer, size_t len)
 {
@@ -27,12 +31,29 @@ void secret_free(void *buffer, size_t len)
 	free(buffer);
 }
 
+/* The slot holding value, or the free slot where it would go. */
+static size_t slot_of(const char *value, size_t len)
+{
+	size_t mask = slot_count - 1;
+	size_t i = hash_bytes(value, len) & mask;
+	for (; slots[i]; i = (i + 1) & mask) {
+		const struct secret *s = &secrets[slots[i] - 1];
+		if (s->len == len && memcmp(s->value, value, len) == 0)
+			break;
+	}
+	return i;
+}
+
 bool secret_is_registered(const char *value, size_t len)
 {
-	for (size_t i = 0; i < secret_count; i++)
-		if (secrets[i].len == len && memcmp(secrets[i].value, value, len) == 0)
-			return true;
-	return false;
+	return secret_count > 0 && slots[slot_of(value, len)] != 0;
+}
+
+static void out_of_memory(void)
+{
+	/* Fail closed: a secret we cannot remember could be printed later. */
+	usher_err("secrets: out of memory");
+	_exit(EXIT_USHER_FAILED);
 }
 
 static void remember(const char *value, size_t len)
@@ -42,21 +63,23 @@ static void remember(const char *value, size_t len)
 	if (secret_count == secret_capacity) {
 		size_t capacity = secret_capacity ? secret_capacity * 2 : 16;
 		struct secret *grown = realloc(secrets, capacity * sizeof *grown);
-		if (!grown) {
-			/* Fail closed: a secret we cannot remember could be printed later. */
-			usher_err("secrets: out of memory");
-			_exit(EXIT_USHER_FAILED);
-		}
+		size_t *new_slots = calloc(2 * capacity, sizeof *new_slots);
+		if (!grown || !new_slots)
+			out_of_memory();
 		secrets = grown;
 		secret_capacity = capacity;
+		free(slots);
+		slots = new_slots;
+		slot_count = 2 * capacity;
+		for (size_t i = 0; i < secret_count; i++)
+			slots[slot_of(secrets[i].value, secrets[i].len)] = i + 1;
 	}
 	char *copy = malloc(len + 1);
-	if (!copy) {
-		usher_err("secrets: out of memory");
-		_exit(EXIT_USHER_FAILED);
-	}
+	if (!copy)
+		out_of_memory();
 	memcpy(copy, value, len);
 	copy[len] = '\0';
+	slots[slot_of(value, len)] = secret_count + 1;
 	secrets[secret_count++] = (struct secret){ copy, len };
 	first_byte[(unsigned char)copy[0]] = 1;
 }
@@ -201,7 +224,9 @@ void secret_wipe_all(void)
 	for (size_t i = 0; i < secret_count; i++)
 		secret_free(secrets[i].value, secrets[i].len + 1);
 	free(secrets);
+	free(slots);
 	secrets = NULL;
-	secret_count = secret_capacity = 0;
+	slots = NULL;
+	secret_count = secret_capacity = slot_count = 0;
 	memset(first_byte, 0, sizeof first_byte);
 }

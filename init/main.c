@@ -28,7 +28,7 @@ static char **workload_environment(void)
 {
 	/* No credentials asked for: the environment passes through untouched, uncopied. */
 	char **env = settings.creds_used ? creds_env() : environ;
-	const char *home = sandbox_home();
+	const char *home = sandbox_home(sandbox_plan_main());
 	if (!home)
 		return env;
 	const char *own_home = getenv("HOME");
@@ -132,7 +132,7 @@ int main(int argc, char **argv)
 	 * phase saves the copies (and their page faults) on every plain start. */
 	int rc = settings.creds_used ? creds_prepare(environ) : 0;
 	if (rc == 0)
-		rc = sandbox_prepare();
+		rc = sandbox_prepare(sandbox_plan_main());
 	if (rc == 0)
 		rc = workload_build(&w);
 	if (rc != 0) {

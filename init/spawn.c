@@ -94,7 +94,7 @@ static void become_workload(const struct workload *w, bool sandboxed)
 	 * rt_sigprocmask, and a signal arriving now acts on the child as it would after exec. */
 	if (sigprocmask(SIG_SETMASK, &w->child_mask, NULL) != 0)
 		_exit(EXIT_USHER_FAILED);
-	if (sandboxed && sandbox_apply() != 0)
+	if (sandboxed && sandbox_apply(sandbox_plan_main()) != 0)
 		_exit(EXIT_USHER_FAILED);
 	execve(w->path, w->argv, w->envp);
 	int problem = errno;
@@ -104,7 +104,7 @@ static void become_workload(const struct workload *w, bool sandboxed)
 
 pid_t workload_spawn(const struct workload *w)
 {
-	bool sandboxed = sandbox_active();
+	bool sandboxed = sandbox_active(sandbox_plan_main());
 	/* The vfork child only makes system calls and execs; the parent waits meanwhile. */
 	pid_t pid = sandboxed ? fork() : vfork();
 	if (pid < 0) {

@@ -136,7 +136,7 @@ static void reap_all(void)
 		if (pid == sv.workload)
 			workload_exited(status);
 		else if (settings.warn_on_reap)
-			usher_warn("reaped zombie process %d", (int)pid);
+			usher_warn("Reaped zombie process with pid=%d", (int)pid); /* tini's words */
 	}
 }
 
@@ -240,7 +240,8 @@ static void drain_signals(int signal_fd)
 		if (got <= 0)
 			return;
 		for (size_t i = 0; i < (size_t)got / sizeof batch[0]; i++)
-			handle_signal((int)batch[i].ssi_signo);
+			if (signal_from_process((int)batch[i].ssi_signo, batch[i].ssi_code))
+				handle_signal((int)batch[i].ssi_signo);
 	}
 }
 
@@ -254,7 +255,8 @@ static int wait_for_events(struct pollfd watched[2], const sigset_t *handled, in
 		siginfo_t info;
 		int sig = sigtimedwait(handled, &info, timeout_ms < 0 ? NULL : &timeout);
 		if (sig > 0) {
-			handle_signal(sig);
+			if (signal_from_process(sig, info.si_code))
+				handle_signal(sig);
 			return 1;
 		}
 		if (errno == EAGAIN)
@@ -288,7 +290,7 @@ int supervise(struct workload *current, pid_t workload_pid, bool is_pid1)
 		(const void *)signal_everyone, (const void *)drain_signals,
 		(const void *)creds_reload_signal, (const void *)usher_debug,
 		(const void *)exit_code_of, (const void *)workload_exited,
-		(const void *)workload_stopped,
+		(const void *)workload_stopped, (const void *)signal_from_process,
 	};
 
 	sv.phase = RUNNING;

@@ -40,9 +40,7 @@ chown 1000:1000 "$work/run"
 cp "$examples/health.php" "$work/srv/"
 chmod -R a+rX "$work/srv"
 to_work() { sed -e "s|/run/web|$work/run|g; s|/srv/web|$work/srv|g; s|/etc/usher/|$work/|g" "$@"; }
-# php-fpm logs to a file of its own here: under supervisord and s6 its stderr is a root-owned
-# pipe that uid 1000 cannot reopen as /proc/self/fd/2. The same file for all three.
-to_work "$examples/php-fpm.conf" | sed "s|^error_log = .*|error_log = $work/run/php-fpm.log|" >"$work/php-fpm.conf"
+to_work "$examples/php-fpm.conf" >"$work/php-fpm.conf"
 to_work "$examples/nginx.conf" >"$work/nginx.conf"
 fpm_cmd="/usr/sbin/php-fpm8.2 -F -O -y $work/php-fpm.conf"
 nginx_cmd="/usr/sbin/nginx -e stderr -c $work/nginx.conf"

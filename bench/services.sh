@@ -6,6 +6,7 @@
 # client (curl) inside that namespace. As root. Writes the "Services" section of
 # bench/results.md (kept there by bench/run.sh) and prints it.
 #   bench/services.sh [--quick]    --quick: 3 rounds instead of 10, a 3 s idle window instead of 10
+# Environment: USHER (the usher binary; default _build/usher).
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -20,7 +21,7 @@ esac
 for cmd in php-fpm8.2 nginx supervisord s6-svscan s6-applyuidgid curl nsenter unshare ip hyperfine; do
 	command -v "$cmd" >/dev/null || die "bench/services.sh: $cmd missing: run build/setup.sh"
 done
-usher="$top/_build/usher"
+usher=${USHER:-$top/_build/usher} # USHER=PATH: another build
 [ -x "$usher" ] || die "bench/services.sh: $usher missing: run build/compile.sh release"
 
 work=$(mktemp -d /tmp/usher-bench-services.XXXXXX)

@@ -27,7 +27,7 @@ trap cleanup EXIT
 # usher_start CONFIG [-- MAIN...] — usher as PID 1 of new PID and network namespaces (loopback
 # up), output in $work/out and $work/err. Sets upid: usher's pid as seen from here.
 usher_start() {
-	unshare --pid --fork --mount-proc --net sh -c 'ip link set lo up && exec "$@"' sh \
+	unshare --pid --kill-child --mount-proc --net sh -c 'ip link set lo up && exec "$@"' sh \
 		"$USHER" --config "$@" >"$work/out" 2>"$work/err" &
 	ns_pid=$!
 	pids_to_kill+=("$ns_pid")
@@ -55,7 +55,12 @@ child_of() {
 	done
 	return 1
 }
-fpm_restarted() { local now; now=$(child_of "$upid" "php-fpm: master") && [ "$now" != "$fpm" ]; }
+# A new master with workers of its own (one that could not bind its port exits before forking).
+fpm_restarted() {
+	local now
+	now=$(child_of "$upid" "php-fpm: master") && [ "$now" != "$fpm" ] &&
+		test -n "$(cat /proc/"$now"/task/"$now"/children 2>/dev/null)"
+}
 status_field() { awk -v k="$2:" '$1 == k { print $2 }' /proc/"$1"/status; }
 start_seconds() { awk -v hz="$(getconf CLK_TCK)" '{ sub(/.*\) /, ""); printf "%.2f\n", $20 / hz }' /proc/"$1"/stat; }
 

@@ -141,12 +141,18 @@ int sbx_compiled_write(const char *json_path, const char *out_path, const struct
 /* Reads path whole if it starts with the magic. 1: not a compiled profile (no magic). */
 static int read_compiled(const char *path, unsigned char **data, size_t *size)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO must not hold usher here; anything but a regular file goes on to
+	 * the JSON reader, which says what is wrong with it. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		usher_err("%s: %s", path, strerror(errno));
 		return -1;
 	}
 	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return 1;
+	}
 	char magic[sizeof MAGIC - 1];
 	ssize_t got = pread(fd, magic, sizeof magic, 0);
 	if (got != (ssize_t)sizeof magic || memcmp(magic, MAGIC, sizeof magic) != 0) {
@@ -154,7 +160,7 @@ static int read_compiled(const char *path, unsigned char **data, size_t *size)
 		return 1;
 	}
 	size_t most = sizeof(struct header) + BPF_MAXINSNS * sizeof(struct sock_filter);
-	if (fstat(fd, &st) != 0 || st.st_size < (off_t)sizeof(struct header) || st.st_size > (off_t)most) {
+	if (st.st_size < (off_t)sizeof(struct header) || st.st_size > (off_t)most) {
 		usher_err("%s: not a compiled profile of this usher: %lld bytes (truncated or foreign)", path,
 		          (long long)st.st_size);
 		close(fd);

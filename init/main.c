@@ -4,7 +4,7 @@
 #include "options.h"
 #include "sandbox.h"
 #include "signals.h"
-#include "spawn.h"
+#include "proc.h"
 #include "supervise.h"
 #include "util.h"
 
@@ -50,8 +50,12 @@ static char **workload_environment(void)
 	return with_home;
 }
 
+/* The resolved program of the running main command and of the next one (reload). */
+static char paths[2][PATH_MAX];
+static unsigned path_index;
+
 /* Everything a start needs, allocated here so spawning and the loop do not allocate. */
-static int workload_build(struct workload *w)
+static int workload_build(struct proc *w)
 {
 	w->envp = workload_environment();
 	if (!w->envp)
@@ -62,18 +66,20 @@ static int workload_build(struct workload *w)
 	w->argv = expand ? creds_expand_argv(command_argv) : command_argv;
 	if (!w->argv)
 		return EXIT_USHER_FAILED;
-	return workload_resolve(w);
+	path_index ^= 1;
+	return proc_resolve(w, paths[path_index]);
 }
 
-int workload_prepare_next(struct workload *next)
+int workload_prepare_next(struct proc *next)
 {
 	if (creds_reload() != 0)
 		return -1;
-	struct workload built = { .take_terminal = next->take_terminal,
-				  .child_mask = next->child_mask };
+	struct proc built = { .envp = NULL };
 	if (workload_build(&built) != 0)
 		return -1;
-	*next = built;
+	next->argv = built.argv;
+	next->envp = built.envp;
+	next->path = built.path;
 	return 0;
 }
 
@@ -93,10 +99,13 @@ static void become_subreaper(bool is_pid1, pid_t self)
 int main(int argc, char **argv)
 {
 	/* First of all: a signal that comes while usher starts stays pending, not lost. */
-	static struct workload w;
+	static struct proc w = { .name = "workload", .kind = PROC_MAIN, .kill_signal = SIGTERM,
+				 .input = INPUT_INHERIT, .out_fd = -1, .err_fd = -1 };
+	static sigset_t child_mask;
 	sigset_t handled;
 	signal_fill_handled(&handled);
-	if (sigprocmask(SIG_BLOCK, &handled, &w.child_mask) != 0) {
+	w.child_mask = &child_mask;
+	if (sigprocmask(SIG_BLOCK, &handled, &child_mask) != 0) {
 		usher_err("sigprocmask: %s", strerror(errno));
 		return EXIT_USHER_FAILED;
 	}
@@ -131,13 +140,15 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	w.take_terminal = isatty(STDIN_FILENO);
-	pid_t pid = workload_spawn(&w);
-	if (pid < 0) {
+	w.signal_group = settings.kill_group;
+	w.sandboxed = sandbox_active();
+	proc_register(&w);
+	if (proc_start(&w) != 0) {
 		creds_wipe();
 		return EXIT_USHER_FAILED;
 	}
-	usher_debug("workload %s started as pid %d", w.path, (int)pid);
-	rc = supervise(&w, pid, is_pid1);
+	usher_debug("workload %s started as pid %d", w.path, (int)w.pid);
+	rc = supervise(&w, is_pid1);
 	if (settings.creds_used)
 		creds_wipe();
 	return rc;

@@ -13,7 +13,7 @@ set -euo pipefail
 jobs=${USHER_SETUP_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 # Bump when the way the static libraries are built changes: forces a rebuild.
-RECIPE=3
+RECIPE=5
 # Flags for the musl build of the dependencies: the same size flags as usher's static build
 # (meson.build). Without unwind tables the release binary is 4,096 bytes smaller.
 DEPS_CFLAGS="-Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables"
@@ -203,6 +203,47 @@ narrow_syscall_table() {
 		|| die "deps: $header: expected 17 short fields after narrowing"
 }
 
+# only_our_arches TREE — after narrowing, the table still has a column for each of libseccomp's
+# 15 architectures. usher builds filters for x86-64 (with x86 and x32) and aarch64 (with arm)
+# only, so the other ten columns go: their arches keep their names but resolve no syscall,
+# and a filter for one of them fails to build (usher says so) instead of being wrong. -9 KiB.
+OUR_ARCHES="x86 x86_64 x32 arm aarch64"
+only_our_arches() {
+	local tree=$1 csv="$1/src/syscalls.csv" header="$1/src/syscalls.h" archh="$1/src/arch.h" a f
+	head -1 "$csv" | grep -q ',x86,x86_64,x32,arm,aarch64,mips,mips64,mips64n32,parisc,parisc64,ppc,ppc64,riscv64,s390,s390x$' \
+		&& grep -q '^#define ARCH_DEF(NAME) \\$' "$archh" \
+		|| die "deps: $csv or $archh changed: review only_our_arches"
+	cut -d, -f1-6 "$csv" >"$csv.ours" && mv "$csv.ours" "$csv" || die "deps: cannot cut $csv"
+	for a in mips mips64 mips64n32 parisc parisc64 ppc ppc64 riscv64 s390 s390x; do
+		f="$tree/src/arch-$a.c"
+		grep -q "^ARCH_DEF($a)\$" "$f" || die "deps: $f changed: review only_our_arches"
+		sed -i "/^struct arch_syscall_table {/,/^};/ { /^\tshort $a;\$/d }" "$header" \
+			&& sed -i "s/^ARCH_DEF($a)\$/ARCH_DEF_ABSENT($a)/" "$f" || die "deps: cannot patch $f"
+	done
+	cat >>"$archh" <<-'EOF2'
+
+	/* usher: an architecture whose column was dropped from the syscall table. */
+	#define ARCH_DEF_ABSENT(NAME) \
+		int NAME##_syscall_resolve_name(const char *name) \
+		{ \
+			(void)name; \
+			return __NR_SCMP_ERROR; \
+		} \
+		const char *NAME##_syscall_resolve_num(int num) \
+		{ \
+			(void)num; \
+			return NULL; \
+		} \
+		const struct arch_syscall_def *NAME##_syscall_iterate(unsigned int spot) \
+		{ \
+			(void)spot; \
+			return NULL; \
+		}
+	EOF2
+	[ "$(sed -n '/^struct arch_syscall_table {/,/^};/p' "$header" | grep -c '^.short ')" -eq 7 ] \
+		|| die "deps: $header: expected 7 short fields after dropping the other arches"
+}
+
 # lazy_capng_init TREE — libcap-ng probes the kernel in a constructor (a /proc file and
 # four prctl calls) in every program that links it, before main. Its own init(), which
 # every entry point calls first ("so static libs get initialized"), runs the same probe on
@@ -216,6 +257,54 @@ lazy_capng_init() {
 		|| die "deps: cannot patch $file"
 }
 
+# slim_capng TREE — two things in libcap-ng pull 20 KiB of musl into usher for nothing: two
+# sscanf calls (vfscanf and the float scanner) that read the hex of a "CapBnd:"/"CapAmb:" line,
+# and one syslog() warning (syslog's socket code, strftime and the time-zone code) that in a
+# container reaches no syslogd. The sscanf calls become a small hex reader with the same
+# result (8 hex digits into each half, stopping at the first that is not one); the warning is
+# dropped: usher checks every capng_apply() result and reports it itself.
+slim_capng() {
+	local file="$1/src/cap-ng.c"
+	[ "$(grep -c 'sscanf(buf, "Cap\(Bnd\|Amb\):  %08x%08x",$' "$file")" -eq 2 ] \
+		&& grep -q '^		syslog(LOG_ERR, "libcap-ng used by %s failed %s in capng_apply",$' "$file" \
+		&& grep -q '^#include <byteswap.h>$' "$file" \
+		|| die "deps: $file changed: review slim_capng"
+	perl -0pi -e '
+		s{sscanf\(buf, "Cap(Bnd|Amb):  %08x%08x",\s*&m\.(\w+)\[1\], &m\.\w+\[0\]\);}{usher_hex_halves(buf, &m.$2\[1\], &m.$2\[0\]);}g;
+		s{syslog\(LOG_ERR, "libcap-ng used by %s failed %s in capng_apply",\s*get_exename\(exe, 2047\), text\[idx\]\);}{(void)exe; (void)text; (void)get_exename;};
+		s{(#include <byteswap.h>\n)}{$1
+/* usher: the two 8-digit hex halves after the colon of a /proc status line, as
+ * sscanf("%08x%08x") reads them, without pulling in the scanf machinery. */
+static void usher_hex_halves(const char *line, unsigned *hi, unsigned *lo)
+{
+	const char *p = strchr(line, \x27:\x27);
+	unsigned *half[2] = { hi, lo };
+	if (!p)
+		return;
+	for (p++; *p == \x27 \x27 || *p == \x27\\t\x27; p++)
+		;
+	for (int h = 0; h < 2; h++) {
+		unsigned v = 0;
+		int n = 0;
+		for (; n < 8; n++, p++) {
+			int d = *p >= \x270\x27 && *p <= \x279\x27 ? *p - \x270\x27
+				: *p >= \x27a\x27 && *p <= \x27f\x27 ? *p - \x27a\x27 + 10
+				: *p >= \x27A\x27 && *p <= \x27F\x27 ? *p - \x27A\x27 + 10 : -1;
+			if (d < 0)
+				break;
+			v = v << 4 | (unsigned)d;
+		}
+		if (n == 0)
+			return;
+		*half[h] = v;
+	}
+}
+};
+	' "$file" || die "deps: cannot patch $file"
+	grep -q 'sscanf(buf\|syslog(LOG' "$file" && die "deps: $file: slim_capng left a sscanf or syslog call"
+	return 0
+}
+
 build_deps() {
 	local log
 	say "deps: building libseccomp and libcap-ng static with musl ($key)"
@@ -225,6 +314,7 @@ build_deps() {
 
 	fetch_source libseccomp
 	narrow_syscall_table "$tree"
+	only_our_arches "$tree"
 	log="$deps/logs/libseccomp.log"
 	say "deps: building libseccomp (log: $log)"
 	build_autotools "$tree" "$log"
@@ -234,6 +324,7 @@ build_deps() {
 
 	fetch_source libcap-ng
 	lazy_capng_init "$tree"
+	slim_capng "$tree"
 	log="$deps/logs/libcap-ng.log"
 	say "deps: building libcap-ng (log: $log)"
 	build_autotools "$tree" "$log" --without-python --without-python3

@@ -70,13 +70,11 @@ static int parse_cap_name(const char *word, int *cap)
 	return *cap >= 0 && *cap < 64 ? 0 : -1;
 }
 
-/* Comma- or space-separated names; repeatable (adds); an empty value resets the list. */
-static int add_to_list(struct cap_list *list, const char *value, const char *where)
+/* Comma- or space-separated names; repeatable (adds). A value without names is the empty
+ * set, never "everything": for the keep list that resets it to nothing kept; a drop list
+ * of nothing would keep everything, so it is refused. */
+static int add_to_list(struct cap_list *list, const char *value, const char *where, bool is_drop)
 {
-	if (!*value) {
-		*list = (struct cap_list){ 0 };
-		return 0;
-	}
 	char copy[1024];
 	if (strlen(value) >= sizeof copy) {
 		usher_err("%s: list of capabilities too long", where);
@@ -84,9 +82,11 @@ static int add_to_list(struct cap_list *list, const char *value, const char *whe
 	}
 	strcpy(copy, value);
 	struct cap_list added = *list;
+	bool named = false;
 	char *save = NULL;
 	for (char *word = strtok_r(copy, ", \t", &save); word; word = strtok_r(NULL, ", \t", &save)) {
 		int cap;
+		named = true;
 		if (strcasecmp(word, "ALL") == 0) {
 			added.all = true;
 		} else if (parse_cap_name(word, &cap) == 0) {
@@ -96,6 +96,12 @@ static int add_to_list(struct cap_list *list, const char *value, const char *whe
 			return -1;
 		}
 	}
+	if (!named && is_drop) {
+		usher_err("%s: empty value: name the capabilities to drop, or ALL", where);
+		return -1;
+	}
+	if (!named)
+		added = (struct cap_list){ 0 };
 	added.given = true;
 	*list = added;
 	return 0;
@@ -103,12 +109,12 @@ static int add_to_list(struct cap_list *list, const char *value, const char *whe
 
 int caps_set_keep(const char *value, const char *where)
 {
-	return add_to_list(&keep_list, value, where);
+	return add_to_list(&keep_list, value, where, false);
 }
 
 int caps_set_drop(const char *value, const char *where)
 {
-	return add_to_list(&drop_list, value, where);
+	return add_to_list(&drop_list, value, where, true);
 }
 
 bool caps_requested(void)

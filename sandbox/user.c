@@ -5,11 +5,13 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Options as given; resolved by user_resolve(). */
@@ -22,6 +24,7 @@ static struct extra_group {
 	char *where;
 } *extra_groups;
 static size_t extra_count;
+static bool groups_given;    /* --groups seen, even empty: the empty set is still a set */
 static bool init_groups = true;
 
 /* --- option setters ------------------------------------------------------------------- */
@@ -109,10 +112,12 @@ int user_set_group(const char *value, const char *where)
 		       ? -1 : 0;
 }
 
-/* Comma- or space-separated; repeatable; an empty value resets the list (systemd style). */
+/* Comma- or space-separated; repeatable; an empty value resets the list (systemd style) to
+ * the empty set, which is still set: without --user, setgroups(0). */
 int user_add_groups(const char *value, const char *where)
 {
-	if (!*value) {
+	groups_given = true;
+	if (!value[strspn(value, ", \t")]) {
 		for (size_t i = 0; i < extra_count; i++) {
 			free(extra_groups[i].name);
 			free(extra_groups[i].where);
@@ -161,7 +166,7 @@ int user_set_init_groups(const char *value, const char *where)
 
 bool user_requested(void)
 {
-	return user_name || group_name || extra_count > 0;
+	return user_name || group_name || groups_given;
 }
 
 /* --- /etc/passwd and /etc/group ------------------------------------------------------- */
@@ -169,16 +174,35 @@ bool user_requested(void)
 /* Called for each well-formed line's fields; returns true to stop the scan. */
 typedef bool visit_fn(char **fields, void *ctx);
 
+/* How much a missing or unreadable file matters to a lookup. */
+enum tolerance {
+	MUST_READ,         /* a name is looked up: the file is needed */
+	MAY_BE_MISSING,    /* memberships: no file, no groups */
+	MAY_BE_UNREADABLE, /* a number: the entry only adds a HOME (podman's root-only passwd) */
+};
+
 /* Reads path line by line, splitting on ':'. Lines with another field count, comments and
  * NIS "+"/"-" lines are skipped. Returns 1 if visit stopped the scan, 0 if not, -1 after
- * printing. A missing file counts as empty when missing_ok. */
-static int scan_db(const char *path, size_t nfields, visit_fn *visit, void *ctx, bool missing_ok)
+ * printing; an unopenable file counts as empty when tolerated. A failed lookup of name
+ * (for where) says so, and that numbers need no file. */
+static int scan_db(const char *path, size_t nfields, visit_fn *visit, void *ctx,
+		   enum tolerance tolerate, const char *where, const char *name)
 {
 	FILE *file = fopen(path, "re");
 	if (!file) {
-		if (errno == ENOENT && missing_ok)
+		int problem = errno;
+		bool unreadable = problem == EACCES || problem == EPERM;
+		if ((problem == ENOENT && tolerate != MUST_READ) ||
+		    (unreadable && tolerate == MAY_BE_UNREADABLE)) {
+			usher_debug("%s: %s: no entries from it", path, strerror(problem));
 			return 0;
-		usher_err("%s: %s", path, strerror(errno));
+		}
+		if (name)
+			usher_err("%s: cannot look up '%s': %s: %s (a numeric %s needs no %s file)", where,
+				  name, path, strerror(problem), nfields == 7 ? "UID[:GID]" : "GID",
+				  nfields == 7 ? "passwd" : "group");
+		else
+			usher_err("%s: %s", path, strerror(problem));
 		return -1;
 	}
 	char *line = NULL;
@@ -304,7 +328,7 @@ static int resolve_group(const char *spec, const char *where, const char *group_
 		return 0;
 	}
 	struct group_lookup lookup = { .want_name = spec };
-	int found = scan_db(group_path, 4, visit_group_by_name, &lookup, false);
+	int found = scan_db(group_path, 4, visit_group_by_name, &lookup, MUST_READ, where, spec);
 	if (found < 0)
 		return -1;
 	if (found == 0) {
@@ -316,8 +340,9 @@ static int resolve_group(const char *spec, const char *where, const char *group_
 }
 
 /* The target user: its uid, primary gid, HOME and, when it has a passwd entry, its name
- * (for group memberships). A number without an entry is allowed (distroless images): its
- * primary group is then the same number, never root's, and HOME is "/". */
+ * (for group memberships). A number without an entry is allowed (distroless images), also
+ * when the file is missing or unreadable: its primary group is then the same number, never
+ * root's, and HOME is "/" (as runc gives a uid it cannot find). */
 static int resolve_user(const char *passwd_path, struct sandbox_ids *ids, char **member_name)
 {
 	struct passwd_entry entry = { 0 };
@@ -326,7 +351,8 @@ static int resolve_user(const char *passwd_path, struct sandbox_ids *ids, char *
 		return -1;
 	if (!numeric)
 		entry.want_name = user_name;
-	int found = scan_db(passwd_path, 7, visit_passwd, &entry, numeric);
+	int found = scan_db(passwd_path, 7, visit_passwd, &entry,
+			    numeric ? MAY_BE_UNREADABLE : MUST_READ, user_where, user_name);
 	if (found < 0)
 		return -1;
 	if (found == 0 && !numeric) {
@@ -381,7 +407,8 @@ int user_resolve(const char *passwd_path, const char *group_path, struct sandbox
 		out_of_memory = add_group(ids, ids->gid) != 0;
 		if (member_name && !out_of_memory) {
 			struct membership walk = { .member = member_name, .ids = ids };
-			rc = scan_db(group_path, 4, visit_membership, &walk, true) < 0 ? -1 : 0;
+			rc = scan_db(group_path, 4, visit_membership, &walk, MAY_BE_MISSING, NULL, NULL) < 0
+				     ? -1 : 0;
 			out_of_memory = walk.out_of_memory;
 		}
 	}
@@ -410,20 +437,98 @@ void user_free_ids(struct sandbox_ids *ids)
 
 /* --- in the child --------------------------------------------------------------------- */
 
+static gid_t *current_groups(int *count);
+static void list_groups(char *buf, size_t size, const gid_t *groups, size_t count);
+static bool same_group_set(const gid_t *have, size_t nhave, const gid_t *want, size_t nwant);
+
+/* setgroups needs CAP_SETGID even to set the groups the process has already: an engine that
+ * switched user itself (podman --user, runAsUser) leaves usher without it, and asking for
+ * the same user must still work. Only a real change is refused. */
+static int set_groups(const struct sandbox_ids *ids)
+{
+	if (setgroups(ids->ngroups, ids->groups) == 0)
+		return 0;
+	int problem = errno;
+	int count;
+	gid_t *have = problem == EPERM ? current_groups(&count) : NULL;
+	if (have && same_group_set(have, (size_t)count, ids->groups, ids->ngroups)) {
+		free(have);
+		return 0;
+	}
+	char had[256] = "", want[256] = "";
+	if (have) {
+		list_groups(had, sizeof had, have, (size_t)count);
+		list_groups(want, sizeof want, ids->groups, ids->ngroups);
+	}
+	usher_err("setgroups (%zu groups): %s%s%s%s%s%s", ids->ngroups, strerror(problem),
+		  have ? " (usher lacks CAP_SETGID to change groups " : "", had, have ? " to " : "",
+		  want, have ? ")" : "");
+	free(have);
+	return -1;
+}
+
+/* setres[ug]id to the ids usher already has needs no privilege; another one does. */
+static int refused_id(const char *call, unsigned want, unsigned have, const char *kind, const char *cap)
+{
+	int problem = errno;
+	if (problem == EPERM)
+		usher_err("%s(%u): %s (usher runs as %s %u without %s)", call, want, strerror(problem),
+			  kind, have, cap);
+	else
+		usher_err("%s(%u): %s", call, want, strerror(problem));
+	return -1;
+}
+
+/* Could the workload open this inode with the access it was handed (group or other bits)? */
+static bool workload_may_open(const struct stat *st, int flags, const struct sandbox_ids *ids)
+{
+	int mode = flags & O_ACCMODE;
+	unsigned want = mode == O_RDONLY ? 4 : mode == O_WRONLY ? 2 : 6;
+	bool in_group = ids->gid == st->st_gid;
+	for (size_t i = 0; i < ids->ngroups && !in_group; i++)
+		in_group = ids->groups[i] == st->st_gid;
+	return (st->st_mode & want) == want || (in_group && (st->st_mode >> 3 & want) == want);
+}
+
+/* runc hands the stdio pipes over as root's, mode 0600: a workload reopening /dev/stdout or
+ * /proc/self/fd/1 after the switch (nginx's access_log /dev/stdout) would get EACCES. As runc
+ * does when it switches user, pipes and sockets on 0-2 the new uid could not open are given
+ * to it (the group is left alone); terminals, devices and files are never touched. */
+static int give_stdio(const struct sandbox_ids *ids)
+{
+	if (!ids->switch_uid || ids->uid == getuid())
+		return 0;
+	for (int fd = 0; fd <= 2; fd++) {
+		struct stat st;
+		int flags = fcntl(fd, F_GETFL);
+		if (flags < 0 || fstat(fd, &st) != 0)
+			continue; /* closed: nothing handed on */
+		if ((!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode)) || st.st_uid == ids->uid ||
+		    workload_may_open(&st, flags, ids))
+			continue;
+		if (fchown(fd, ids->uid, (gid_t)-1) == 0)
+			continue;
+		/* As runc: an owner outside the user namespace, no CAP_CHOWN or a read-only mount
+		 * leaves the fd as it was; the workload can still use the fd itself. */
+		if (errno != EPERM && errno != EINVAL && errno != EROFS) {
+			usher_err("giving fd %d to uid %u: %s", fd, (unsigned)ids->uid, strerror(errno));
+			return -1;
+		}
+		usher_debug("fd %d left to uid %u: %s", fd, (unsigned)st.st_uid, strerror(errno));
+	}
+	return 0;
+}
+
 int user_apply(const struct sandbox_ids *ids)
 {
-	if (ids->set_groups && setgroups(ids->ngroups, ids->groups) != 0) {
-		usher_err("setgroups (%zu groups): %s", ids->ngroups, strerror(errno));
+	if (give_stdio(ids) != 0)
 		return -1;
-	}
-	if (ids->switch_gid && setresgid(ids->gid, ids->gid, ids->gid) != 0) {
-		usher_err("setresgid(%u): %s", (unsigned)ids->gid, strerror(errno));
+	if (ids->set_groups && set_groups(ids) != 0)
 		return -1;
-	}
-	if (ids->switch_uid && setresuid(ids->uid, ids->uid, ids->uid) != 0) {
-		usher_err("setresuid(%u): %s", (unsigned)ids->uid, strerror(errno));
-		return -1;
-	}
+	if (ids->switch_gid && setresgid(ids->gid, ids->gid, ids->gid) != 0)
+		return refused_id("setresgid", ids->gid, getgid(), "gid", "CAP_SETGID");
+	if (ids->switch_uid && setresuid(ids->uid, ids->uid, ids->uid) != 0)
+		return refused_id("setresuid", ids->uid, getuid(), "uid", "CAP_SETUID");
 	return 0;
 }
 
@@ -496,15 +601,27 @@ int user_verify(const struct sandbox_ids *ids)
 	return 0;
 }
 
+/* "1000,27" or "none" into buf. */
+static void list_groups(char *buf, size_t size, const gid_t *groups, size_t count)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < count && used < size; i++) {
+		int len = snprintf(buf + used, size - used, "%s%u", i ? "," : "", (unsigned)groups[i]);
+		if (len < 0)
+			return;
+		used += (size_t)len;
+	}
+	if (!count)
+		snprintf(buf, size, "none");
+}
+
 void user_describe(char *buf, size_t size)
 {
 	int used = snprintf(buf, size, "uid=%u gid=%u groups=", (unsigned)getuid(), (unsigned)getgid());
 	int count;
 	gid_t *groups = current_groups(&count);
-	for (int i = 0; groups && i < count && used >= 0 && (size_t)used < size; i++)
-		used += snprintf(buf + used, size - (size_t)used, "%s%u", i ? "," : "",
-				 (unsigned)groups[i]);
-	if (groups && count == 0 && used >= 0 && (size_t)used < size)
-		snprintf(buf + used, size - (size_t)used, "none");
+	if (groups && used >= 0 && (size_t)used < size)
+		list_groups(buf + used, size - (size_t)used, groups, (size_t)count);
 	free(groups);
 }

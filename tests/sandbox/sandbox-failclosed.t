@@ -66,7 +66,7 @@ refused_without() {
 	like "$(cat "$T/stderr")" "$pattern" "$what: says why"
 	ok "$([ ! -e "$T/marker" ]; echo $?)" "$what: workload never ran"
 }
-refused_without setuid "setresuid refused" "^usher: setresuid\(1000\): Operation not permitted$" --user 1000
+refused_without setuid "setresuid refused" "^usher: setresuid\(1000\): Operation not permitted \(usher runs as uid 0 without CAP_SETUID\)$" --user 1000
 refused_without setpcap "bounding set drop refused" \
 	"^usher: dropping capability [0-9]+ from the bounding set: Operation not permitted \(usher lacks CAP_SETPCAP\)$" \
 	--user 1000

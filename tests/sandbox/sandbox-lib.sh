@@ -24,6 +24,7 @@ broken:x:notanumber:1
 alice:x:1000:1000:Alice:/home/alice:/bin/sh
 bob:x:1001:1001::/srv/bob:/bin/sh
 nohome:x:1002:1002:::/bin/sh
+nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin
 PASSWD
 cat >"$T/group" <<'GROUP'
 root:x:0:
@@ -32,6 +33,7 @@ bob:x:1001:
 audio:x:29:alice,bob
 video:x:44:bob
 staff:x:50:alice
+nonroot:x:65532:
 GROUP
 
 # in_image CMD... — CMD with the test passwd/group over /etc's, in a private mount namespace.

@@ -113,63 +113,7 @@ static void words_clear(struct words *w)
 
 static void words_push(struct words *w, char *word)
 {
-	char **grown = realloc(w->word, (w->count + 2) * sizeof *grown);
-	if (!grown) {
-		usher_err("login: out of memory");
-		exit(EXIT_USHER_FAILED);
-	}
-	w->word = grown;
-	w->word[w->count++] = word;
-	w->word[w->count] = NULL;
-}
-
-/* systemd-style words: whitespace separates, '…' and "…" group, C escapes inside and out.
- * Appends to w. Returns 0, or -1 after printing. */
-static int split_words(const char *text, struct words *w, const char *where, const char *key)
-{
-	size_t len = strlen(text);
-	const char *p = text;
-	for (;;) {
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (!*p)
-			return 0;
-		char *word = malloc(len + 1), *out = word;
-		char quote = 0;
-		if (!word) {
-			usher_err("login: out of memory");
-			exit(EXIT_USHER_FAILED);
-		}
-		for (; *p && (quote || (*p != ' ' && *p != '\t')); p++) {
-			if (*p == quote) {
-				quote = 0;
-			} else if (!quote && (*p == '"' || *p == '\'')) {
-				quote = *p;
-			} else if (*p == '\\') {
-				static const char from[] = "\\\"' ntrs$", to[] = "\\\"' \n\t\r $";
-				const char *escape = p[1] ? strchr(from, p[1]) : NULL;
-				if (!escape) {
-					usher_err("%s: %s: bad escape in word %zu (use \\\\ for a backslash)",
-						  where, key, w->count + 1);
-					free(word);
-					return -1;
-				}
-				if (p[1] == '$') /* \$ keeps a literal $ through expansion: $$ */
-					*out++ = '$';
-				*out++ = to[escape - from];
-				p++;
-			} else {
-				*out++ = *p;
-			}
-		}
-		if (quote) {
-			usher_err("%s: %s: unterminated %c quote", where, key, quote);
-			free(word);
-			return -1;
-		}
-		*out = '\0';
-		words_push(w, word);
-	}
+	words_append(&w->word, &w->count, word);
 }
 
 static bool name_is_valid(const char *name)
@@ -233,7 +177,7 @@ static int set_duration(long *slot, const char *value, bool zero_ok, const char 
 static int set_exec_start(struct login *l, const char *value, const char *where)
 {
 	words_clear(&l->exec);
-	if (split_words(value, &l->exec, where, "ExecStart=") != 0)
+	if (split_words(value, &l->exec.word, &l->exec.count, where, "ExecStart=") != 0)
 		return -1;
 	if (l->exec.count > 0 && strchr("-@:+!|", l->exec.word[0][0])) {
 		usher_err("%s: ExecStart=: systemd's prefixes (- @ : + !) are not supported; "
@@ -253,7 +197,8 @@ static int set_environment(struct login *l, const char *value, const char *where
 		return 0;
 	}
 	size_t first = l->environment.count;
-	if (split_words(value, &l->environment, where, "Environment=") != 0)
+	if (split_words(value, &l->environment.word, &l->environment.count, where,
+			"Environment=") != 0)
 		return -1;
 	for (size_t i = first; i < l->environment.count; i++) {
 		const char *word = l->environment.word[i];

@@ -5,6 +5,7 @@
 #include "sandbox.h"
 #include "signals.h"
 #include "proc.h"
+#include "subcommand.h"
 #include "supervise.h"
 #include "util.h"
 
@@ -98,6 +99,10 @@ static void become_subreaper(bool is_pid1, pid_t self)
 
 int main(int argc, char **argv)
 {
+	/* `usher probe ...`: only as the first argument, so `usher -- probe` runs a workload. */
+	subcommand_fn *subcommand = argc > 1 ? subcommand_find(argv[1]) : NULL;
+	if (subcommand)
+		return subcommand(argc - 1, argv + 1);
 	/* First of all: a signal that comes while usher starts stays pending, not lost. */
 	static struct proc w = { .name = "workload", .kind = PROC_MAIN, .kill_signal = SIGTERM,
 				 .input = INPUT_INHERIT, .out_fd = -1, .err_fd = -1 };

@@ -155,6 +155,65 @@ long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+void words_append(char ***words, size_t *count, char *word)
+{
+	char **grown = realloc(*words, (*count + 2) * sizeof *grown);
+	if (!grown) {
+		usher_err("out of memory");
+		exit(EXIT_USHER_FAILED);
+	}
+	*words = grown;
+	grown[(*count)++] = word;
+	grown[*count] = NULL;
+}
+
+int split_words(const char *text, char ***words, size_t *count, const char *where, const char *key)
+{
+	size_t len = strlen(text);
+	const char *p = text;
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p)
+			return 0;
+		char *word = malloc(len + 1), *out = word;
+		char quote = 0;
+		if (!word) {
+			usher_err("out of memory");
+			exit(EXIT_USHER_FAILED);
+		}
+		for (; *p && (quote || (*p != ' ' && *p != '\t')); p++) {
+			if (*p == quote) {
+				quote = 0;
+			} else if (!quote && (*p == '"' || *p == '\'')) {
+				quote = *p;
+			} else if (*p == '\\') {
+				static const char from[] = "\\\"' ntrs$", to[] = "\\\"' \n\t\r $";
+				const char *escape = p[1] ? strchr(from, p[1]) : NULL;
+				if (!escape) {
+					usher_err("%s: %s: bad escape in word %zu (use \\\\ for a backslash)",
+						  where, key, *count + 1);
+					free(word);
+					return -1;
+				}
+				if (p[1] == '$') /* \$ keeps a literal $ through expansion: $$ */
+					*out++ = '$';
+				*out++ = to[escape - from];
+				p++;
+			} else {
+				*out++ = *p;
+			}
+		}
+		if (quote) {
+			usher_err("%s: %s: unterminated %c quote", where, key, quote);
+			free(word);
+			return -1;
+		}
+		*out = '\0';
+		words_append(words, count, word);
+	}
+}
+
 const char *keep_string(const char *text)
 {
 	static char pool[4096];

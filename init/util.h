@@ -33,6 +33,13 @@ int parse_long(const char *text, long min, long max, long *value);
  * after printing "usher: <path>: <why>". Not for secrets: see creds/ for those. */
 char *read_small_file(const char *path, size_t max_bytes, size_t *length);
 
+/* systemd-style words (ExecStart=, exec: checks): whitespace separates, '…' and "…" group,
+ * C escapes inside and out (\$ gives $$, a literal $ for ${VAR} expansion). Appends each word,
+ * malloc'd, to the NULL-terminated *words (*count of them). 0, or -1 after printing
+ * "usher: WHERE: KEY: <why>"; exits 125 when out of memory (only ever before the loop). */
+int split_words(const char *text, char ***words, size_t *count, const char *where, const char *key);
+void words_append(char ***words, size_t *count, char *word);
+
 /* A copy of text that lives as long as the process (a static pool; no free needed). */
 const char *keep_string(const char *text);
 

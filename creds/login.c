@@ -116,18 +116,6 @@ static void words_push(struct words *w, char *word)
 	words_append(&w->word, &w->count, word);
 }
 
-static bool name_is_valid(const char *name)
-{
-	size_t len = strlen(name);
-	if (len == 0 || len > LOGIN_NAME_MAX)
-		return false;
-	for (const char *p = name; *p; p++)
-		if (!(('a' <= *p && *p <= 'z') || ('A' <= *p && *p <= 'Z') ||
-		      ('0' <= *p && *p <= '9') || *p == '-' || *p == '_' || *p == '.'))
-			return false;
-	return true;
-}
-
 static struct login *find_login(const char *name)
 {
 	for (size_t i = 0; i < login_count; i++)
@@ -141,7 +129,7 @@ static struct login *find_or_add_login(const char *name, const char *where)
 	struct login *l = find_login(name);
 	if (l)
 		return l;
-	if (!name_is_valid(name)) {
+	if (!section_name_valid(name, LOGIN_NAME_MAX)) {
 		usher_err("%s: [Login %s]: a name is 1 to %d of A-Z a-z 0-9 . _ -", where, name,
 			  LOGIN_NAME_MAX);
 		return NULL;
@@ -200,18 +188,10 @@ static int set_environment(struct login *l, const char *value, const char *where
 	if (split_words(value, &l->environment.word, &l->environment.count, where,
 			"Environment=") != 0)
 		return -1;
-	for (size_t i = first; i < l->environment.count; i++) {
-		const char *word = l->environment.word[i];
-		const char *equals = strchr(word, '=');
-		bool key_ok = equals && equals != word;
-		for (const char *p = word; key_ok && p < equals; p++)
-			key_ok = *p == '_' || ('A' <= *p && *p <= 'Z') || ('a' <= *p && *p <= 'z') ||
-				 (p > word && '0' <= *p && *p <= '9');
-		if (!key_ok) {
-			/* The value may be a secret: name the word, not its text. */
-			usher_err("%s: Environment=: word %zu is not KEY=VALUE", where, i - first + 1);
-			return -1;
-		}
+	size_t bad = words_bad_assignment(l->environment.word, first, l->environment.count);
+	if (bad) { /* the value may be a secret: name the word, not its text */
+		usher_err("%s: Environment=: word %zu is not KEY=VALUE", where, bad);
+		return -1;
 	}
 	for (size_t i = first; i < l->environment.count; i++) {
 		char *assignment_where = NULL;

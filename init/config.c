@@ -1,8 +1,9 @@
 /* init/config.c — reads the INI-style config file: [Service] keys go to the option
- * tables, [Login NAME] sections to creds/. Every error names the file and line. */
+ * tables, [Service NAME] to service-config.c, [Login NAME] to creds/. Errors name file and line. */
 #include "config.h"
 #include "creds.h"
 #include "options.h"
+#include "service.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -25,34 +26,41 @@ static char *trim(char *text)
 	return text;
 }
 
-/* "[Service]" -> section "Service", login NULL; "[Login acr]" or [Login "acr"] -> login "acr". */
-static int parse_section(char *line, const char *where, const char **login)
+enum section { NONE, MAIN, LOGIN, SERVICE };
+
+/* "[Service]" -> MAIN; "[Login acr]" or [Login "acr"] -> LOGIN, *name "acr"; the same for
+ * "[Service web]" -> SERVICE. NONE after printing. */
+static enum section parse_section(char *line, const char *where, const char **name)
 {
 	char *close = strchr(line, ']');
 	if (!close || *trim(close + 1) != '\0') {
 		usher_err("%s: malformed section header", where);
-		return -1;
+		return NONE;
 	}
 	*close = '\0';
-	char *name = trim(line + 1);
-	if (strcmp(name, "Service") == 0) {
-		*login = NULL;
-		return 0;
-	}
-	if (strncmp(name, "Login", 5) == 0 && (name[5] == ' ' || name[5] == '\t')) {
-		char *helper = trim(name + 5);
-		size_t length = strlen(helper);
-		if (length >= 2 && helper[0] == '"' && helper[length - 1] == '"') {
-			helper[length - 1] = '\0';
-			helper++;
+	char *header = trim(line + 1);
+	if (strcmp(header, "Service") == 0)
+		return MAIN;
+	static const char *const kinds[] = { "Login", "Service" };
+	for (int k = 0; k < 2; k++) {
+		size_t kind_len = strlen(kinds[k]);
+		if (strncmp(header, kinds[k], kind_len) != 0 ||
+		    (header[kind_len] != ' ' && header[kind_len] != '\t'))
+			continue;
+		char *quoted = trim(header + kind_len);
+		size_t length = strlen(quoted);
+		if (length >= 2 && quoted[0] == '"' && quoted[length - 1] == '"') {
+			quoted[length - 1] = '\0';
+			quoted++;
 		}
-		if (*helper && !strpbrk(helper, "\" \t")) {
-			*login = helper;
-			return 0;
+		if (*quoted && !strpbrk(quoted, "\" \t")) {
+			*name = quoted;
+			return k ? SERVICE : LOGIN;
 		}
 	}
-	usher_err("%s: unknown section [%s] (expected [Service] or [Login NAME])", where, name);
-	return -1;
+	usher_err("%s: unknown section [%s] (expected [Service], [Service NAME] or [Login NAME])",
+		  where, header);
+	return NONE;
 }
 
 int config_read(const char *path)
@@ -61,8 +69,9 @@ int config_read(const char *path)
 	if (!text)
 		return -1;
 	config_texts[config_count++ % CONFIG_MAX_FILES] = text; /* setters keep pointers into it */
-	bool in_section = false;
-	const char *login = NULL;
+	enum section section = NONE;
+	const char *name = NULL;
+	int service = -1;
 	unsigned line_number = 0;
 	for (char *line = text, *next; line; line = next) {
 		next = strchr(line, '\n');
@@ -75,9 +84,11 @@ int config_read(const char *path)
 		if (*content == '\0' || *content == '#' || *content == ';')
 			continue;
 		if (*content == '[') {
-			if (parse_section(content, where, &login) != 0)
+			section = parse_section(content, where, &name);
+			if (section == NONE)
 				return -1;
-			in_section = true;
+			if (section == SERVICE && (service = service_open(name, keep_string(where))) < 0)
+				return -1;
 			continue;
 		}
 		char *equals = strchr(content, '=');
@@ -87,15 +98,16 @@ int config_read(const char *path)
 		}
 		*equals = '\0';
 		char *key = trim(content), *value = trim(equals + 1);
-		if (!in_section) {
+		if (section == NONE) {
 			usher_err("%s: '%s' comes before any section ([Service] or [Login NAME])", where, key);
 			return -1;
 		}
 		const char *lasting_where = keep_string(where);
-		if (login)
+		if (section == LOGIN)
 			settings.creds_used = true;
-		int rc = login ? creds_login_set(login, key, value, lasting_where)
-			       : options_set_conf_key(key, value, lasting_where);
+		int rc = section == LOGIN     ? creds_login_set(name, key, value, lasting_where)
+			 : section == SERVICE ? service_set((unsigned)service, key, value, lasting_where)
+					      : options_set_conf_key(key, value, lasting_where);
 		if (rc != 0)
 			return -1;
 	}

@@ -3,6 +3,7 @@
 #include "creds.h"
 #include "options.h"
 #include "sandbox.h"
+#include "service.h"
 #include "signals.h"
 #include "proc.h"
 #include "subcommand.h"
@@ -119,6 +120,9 @@ int main(int argc, char **argv)
 
 	int command_index = options_parse(argc, argv, environ);
 	if (command_index < 0)
+		return EXIT_USHER_FAILED;
+	/* Every [Service NAME] checked as a whole (names, cycles) before anything runs. */
+	if (service_defs_finish() != 0)
 		return EXIT_USHER_FAILED;
 	if (command_index >= argc) {
 		usher_err("no command to run (usage: usher [options] [--] command [args...]; "

@@ -43,6 +43,11 @@ static int set_warn_on_reap(const char *value, const char *where)
 	return flag_value(value, where, &settings.warn_on_reap);
 }
 
+static int set_log_prefix(const char *value, const char *where)
+{
+	return flag_value(value, where, &settings.log_prefix);
+}
+
 static int set_single_child(const char *value, const char *where)
 {
 	bool single;
@@ -178,6 +183,9 @@ const struct usher_opt init_options[] = {
 	{ "expand-argv", 0, "ExpandArgv", "yes|no",
 	  "expand ${VAR} in the command (default: yes when credentials are loaded)",
 	  set_expand_argv },
+	{ "log-prefix", 0, "LogPrefix", NULL,
+	  "start each line a service prints with its name ([Service NAME] sections)",
+	  set_log_prefix },
 	{ "grace", 0, "TimeoutStopSec", "DURATION",
 	  "SIGTERM to SIGKILL delay when stopping what is left (default 10s)", set_grace },
 	{ 0 },

@@ -214,13 +214,41 @@ int split_words(const char *text, char ***words, size_t *count, const char *wher
 	}
 }
 
+size_t words_bad_assignment(char **words, size_t from, size_t count)
+{
+	for (size_t i = from; i < count; i++) {
+		const char *word = words[i], *equals = strchr(word, '=');
+		bool key_ok = equals && equals != word;
+		for (const char *p = word; key_ok && p < equals; p++)
+			key_ok = *p == '_' || ('A' <= *p && *p <= 'Z') || ('a' <= *p && *p <= 'z') ||
+				 (p > word && '0' <= *p && *p <= '9');
+		if (!key_ok)
+			return i - from + 1;
+	}
+	return 0;
+}
+
+bool section_name_valid(const char *name, size_t max)
+{
+	size_t len = strlen(name);
+	if (len == 0 || len > max)
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!(('a' <= *p && *p <= 'z') || ('A' <= *p && *p <= 'Z') ||
+		      ('0' <= *p && *p <= '9') || *p == '-' || *p == '_' || *p == '.'))
+			return false;
+	return true;
+}
+
 const char *keep_string(const char *text)
 {
 	static char pool[4096];
 	static size_t used;
 	size_t size = strlen(text) + 1;
-	if (size > sizeof pool - used)
-		return "(option)"; /* only option origins come here: a hundred or more fit */
+	if (size > sizeof pool - used) { /* a hundred origins fit; a file of services needs more */
+		char *copy = strdup(text);
+		return copy ? copy : "(option)";
+	}
 	char *copy = memcpy(pool + used, text, size);
 	used += size;
 	return copy;

@@ -39,6 +39,11 @@ char *read_small_file(const char *path, size_t max_bytes, size_t *length);
  * "usher: WHERE: KEY: <why>"; exits 125 when out of memory (only ever before the loop). */
 int split_words(const char *text, char ***words, size_t *count, const char *where, const char *key);
 void words_append(char ***words, size_t *count, char *word);
+/* Environment= words: the first of words[from..count) that is not KEY=VALUE with KEY
+ * [A-Za-z_][A-Za-z0-9_]*, counted from 1; 0 when all are. */
+size_t words_bad_assignment(char **words, size_t from, size_t count);
+/* NAME of [Login NAME] and [Service NAME]: 1 to max bytes of A-Z a-z 0-9 . _ - */
+bool section_name_valid(const char *name, size_t max);
 
 /* A copy of text that lives as long as the process (a static pool; no free needed). */
 const char *keep_string(const char *text);

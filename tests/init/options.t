@@ -43,7 +43,7 @@ is "$(check_conf 'TimeoutStopSec=1s\n')" "usher: $conf:1: 'TimeoutStopSec' comes
 125" "key before a section: file:line"
 is "$(check_conf '[Service]\njust words\n')" "usher: $conf:2: expected Key=Value
 125" "a line without = : file:line"
-is "$(check_conf '[Servise]\n')" "usher: $conf:1: unknown section [Servise] (expected [Service] or [Login NAME])
+is "$(check_conf '[Servise]\n')" "usher: $conf:1: unknown section [Servise] (expected [Service], [Service NAME] or [Login NAME])
 125" "unknown section: file:line"
 is "$("$USHER" --config "$tmp/missing.conf" -- true 2>&1; echo $?)" "usher: $tmp/missing.conf: No such file or directory
 125" "missing config file: named, 125"

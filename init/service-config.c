@@ -1,0 +1,449 @@
+/* init/service-config.c — [Service NAME] sections: each key parsed and checked into
+ * service_defs[], then names resolved, cycles refused and defaults applied, before anything runs. */
+#include "envfile.h"
+#include "opt.h"
+#include "options.h"
+#include "service.h"
+#include "signals.h"
+#include "util.h"
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct service_def service_defs[SERVICE_MAX];
+unsigned service_count;
+
+/* Kept until service_defs_finish(): names of dependencies (resolved there, as a service may
+ * name one defined further down), and sandbox keys (applied to the service's own plan). */
+struct pending {
+	unsigned owner;
+	unsigned char kind;           /* DEP_*, or 0 for a sandbox key */
+	const struct usher_opt *opt;  /* sandbox key */
+	char *text;                   /* a name, or the sandbox key's value */
+	const char *where;
+};
+static struct pending *pendings;
+static size_t pending_count;
+static const char *check_where[SERVICE_MAX][2]; /* ReadyCheck=, HealthCheck= */
+
+static void *or_die(void *p)
+{
+	if (!p) {
+		usher_err("out of memory");
+		exit(EXIT_USHER_FAILED);
+	}
+	return p;
+}
+
+static void free_list(char **list)
+{
+	for (char **p = list; p && *p; p++)
+		free(*p);
+	free(list);
+}
+
+/* Every message about a key: "usher: FILE:LINE: service "web": Key=: why". */
+#define bad(d, where, key, fmt, ...) \
+	usher_err("%s: service \"%s\": %s=: " fmt, where, (d)->name, key, __VA_ARGS__)
+
+int service_open(const char *name, const char *where)
+{
+	if (!section_name_valid(name, SERVICE_NAME_MAX)) {
+		usher_err("%s: [Service %s]: a name is 1 to %d of A-Z a-z 0-9 . _ -", where, name,
+			  SERVICE_NAME_MAX);
+		return -1;
+	}
+	for (unsigned i = 0; i < service_count; i++)
+		if (strcmp(service_defs[i].name, name) == 0) {
+			usher_err("%s: [Service %s] again (first at %s)", where, name,
+				  service_defs[i].where);
+			return -1;
+		}
+	if (service_count == SERVICE_MAX) {
+		usher_err("%s: [Service %s]: too many services (at most %d)", where, name, SERVICE_MAX);
+		return -1;
+	}
+	struct service_def *d = &service_defs[service_count];
+	*d = (struct service_def){
+		.name = or_die(strdup(name)),
+		.where = where,
+		.restart = RESTART_ON_FAILURE,
+		.restart_ms = 100,
+		.restart_max_ms = 30000,
+		.start_limit_burst = 5,
+		.start_limit_interval_ms = 10000,
+		.failure_action = ACTION_EXIT,
+		.success_action = ACTION_NONE,
+		.kill_signal = SIGTERM,
+		.stop_timeout_ms = -1, /* --grace, known only once every option is read */
+		.start_timeout_ms = 90000,
+		.health_interval_ms = 30000,
+		.health_timeout_ms = 30000,
+		.health_retries = 3,
+		.health_action = HEALTH_RESTART,
+	};
+	return (int)service_count++;
+}
+
+static void pending_add(unsigned owner, unsigned kind, const struct usher_opt *opt,
+			const char *text, size_t len, const char *where)
+{
+	pendings = or_die(realloc(pendings, (pending_count + 1) * sizeof *pendings));
+	pendings[pending_count++] = (struct pending){ owner, (unsigned char)kind, opt,
+						      or_die(strndup(text, len)), where };
+}
+
+/* An empty value resets a list, as in systemd. */
+static void pending_reset(unsigned owner, unsigned kind)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < pending_count; i++)
+		if (pendings[i].owner != owner || pendings[i].kind != kind)
+			pendings[kept++] = pendings[i];
+		else
+			free(pendings[i].text);
+	pending_count = kept;
+}
+
+static const char *const dep_keys[] = { "After", "Requires", "Wants", "BindsTo" }; /* DEP_* */
+
+static int set_dependencies(unsigned index, unsigned kind, const char *value, const char *where)
+{
+	if (!*value)
+		pending_reset(index, kind);
+	for (const char *p = value; *(p += strspn(p, " \t"));) {
+		size_t len = strcspn(p, " \t");
+		pending_add(index, kind, NULL, p, len, where);
+		p += len;
+	}
+	return 0;
+}
+
+/* Exit codes 0-255 and signal names (SIGTERM, HUP), space-separated; empty resets. */
+static int set_success_status(struct service_def *d, const char *value, const char *where)
+{
+	if (!*value) {
+		memset(d->success_exit, 0, sizeof d->success_exit);
+		memset(d->success_signal, 0, sizeof d->success_signal);
+	}
+	char word[32];
+	for (const char *p = value; *(p += strspn(p, " \t"));) {
+		size_t len = strcspn(p, " \t");
+		snprintf(word, sizeof word, "%.*s", (int)len, p);
+		p += len;
+		long code;
+		int sig;
+		if (parse_long(word, 0, 255, &code) == 0)
+			d->success_exit[code] = true;
+		else if (*word > '9' && (sig = signal_from_name(word)) > 0)
+			d->success_signal[sig] = true;
+		else
+			return bad(d, where, "SuccessExitStatus", "\"%s\" is not an exit code (0-255) "
+				   "or a signal name", word), -1;
+	}
+	return 0;
+}
+
+static int set_check(struct service_def *d, unsigned which, const char *value, const char *where)
+{
+	struct check_spec *spec = which ? &d->health_check : &d->ready_check;
+	bool *has = which ? &d->has_health_check : &d->has_ready_check;
+	*has = *value != '\0'; /* empty: none, as an empty value resets in systemd */
+	free((char *)spec->text);
+	spec->text = *has ? or_die(strdup(value)) : NULL;
+	check_where[d - service_defs][which] = where;
+	return 0;
+}
+
+/* "service "web": Key=", as the shared word splitter names what it complains about. */
+static const char *label(const struct service_def *d, const char *key)
+{
+	static char text[SERVICE_NAME_MAX + 40];
+	snprintf(text, sizeof text, "service \"%s\": %s=", d->name, key);
+	return text;
+}
+
+static int set_exec_start(struct service_def *d, const char *value, const char *where)
+{
+	char **argv = NULL;
+	size_t count = 0;
+	if (split_words(value, &argv, &count, where, label(d, "ExecStart")) != 0)
+		return free_list(argv), -1;
+	if (count && strchr("-@:+!|", argv[0][0]))
+		return free_list(argv), bad(d, where, "ExecStart", "%s", "systemd's prefixes "
+					    "(- @ : + !) are not supported"), -1;
+	free_list(d->exec_argv);
+	d->exec_argv = argv; /* an empty value clears it */
+	d->exec_where = where;
+	return 0;
+}
+
+static int set_environment(struct service_def *d, const char *value, const char *where)
+{
+	size_t count = 0;
+	while (d->environment && d->environment[count])
+		count++;
+	if (!*value) { /* resets the list, as in systemd */
+		free_list(d->environment);
+		d->environment = NULL; /* check_service() makes it an empty list */
+		count = 0;
+	}
+	size_t first = count;
+	if (split_words(value, &d->environment, &count, where, label(d, "Environment")) != 0)
+		return -1;
+	size_t bad_word = words_bad_assignment(d->environment, first, count);
+	if (bad_word) /* the value may be a secret: name the word, not its text */
+		return usher_err("%s: %s: word %zu is not KEY=VALUE", where,
+				 label(d, "Environment"), bad_word), -1;
+	return 0;
+}
+
+/* "[-][nomad:|docker:]PATH", as --env-file; the file is read when the service starts. */
+static int set_environment_file(struct service_def *d, const char *value, const char *where)
+{
+	size_t n = 0;
+	while (d->environment_files && d->environment_files[n])
+		n++;
+	if (!*value) {
+		while (n)
+			free((char *)d->environment_files[--n]);
+		if (d->environment_files)
+			d->environment_files[0] = NULL;
+		return 0;
+	}
+	const char *path = value + (*value == '-');
+	const char *colon = strchr(path, ':'), *slash = strchr(path, '/');
+	enum envfile_format format;
+	if (colon && (!slash || colon < slash)) {
+		char name[16];
+		snprintf(name, sizeof name, "%.*s", (int)(colon - path), path);
+		if (envfile_format_parse(name, &format) != 0)
+			return bad(d, where, "EnvironmentFile", "unknown format \"%s\" (nomad or docker)",
+				   name), -1;
+		path = colon + 1;
+	}
+	if (!*path)
+		return bad(d, where, "EnvironmentFile", "%s", "missing path"), -1;
+	d->environment_files = or_die(realloc(d->environment_files, (n + 2) * sizeof(char *)));
+	d->environment_files[n] = or_die(strdup(value));
+	d->environment_files[n + 1] = NULL;
+	return 0;
+}
+
+/* The keys that are one value each, and what their bytes mean. */
+enum key_kind { K_CHOICE, K_MS, K_MS_POSITIVE, K_TIMEOUT, K_COUNT, K_SIGNAL, K_PATH };
+#define AT(field) offsetof(struct service_def, field)
+static const struct key {
+	const char *name;
+	unsigned char kind;
+	unsigned short offset;
+	const char *choices; /* K_CHOICE: "a\0b\0", in the enum's order */
+} keys[] = {
+	{ "Type", K_CHOICE, AT(type), "simple\0oneshot\0notify\0" },
+	{ "Restart", K_CHOICE, AT(restart), "no\0on-failure\0always\0" },
+	{ "FailureAction", K_CHOICE, AT(failure_action), "none\0exit\0" },
+	{ "SuccessAction", K_CHOICE, AT(success_action), "none\0exit\0" },
+	{ "HealthAction", K_CHOICE, AT(health_action), "restart\0stop\0none\0" },
+	{ "RestartSec", K_MS, AT(restart_ms), NULL },
+	{ "RestartMaxDelaySec", K_MS, AT(restart_max_ms), NULL },
+	{ "StartLimitIntervalSec", K_MS, AT(start_limit_interval_ms), NULL },
+	{ "HealthStartPeriodSec", K_MS, AT(health_start_period_ms), NULL },
+	{ "HealthIntervalSec", K_MS_POSITIVE, AT(health_interval_ms), NULL },
+	{ "HealthTimeoutSec", K_MS_POSITIVE, AT(health_timeout_ms), NULL },
+	{ "TimeoutStartSec", K_TIMEOUT, AT(start_timeout_ms), NULL },
+	{ "TimeoutStopSec", K_TIMEOUT, AT(stop_timeout_ms), NULL },
+	{ "StartLimitBurst", K_COUNT, AT(start_limit_burst), NULL },
+	{ "HealthRetries", K_COUNT, AT(health_retries), NULL },
+	{ "KillSignal", K_SIGNAL, AT(kill_signal), NULL },
+	{ "WorkingDirectory", K_PATH, AT(working_directory), NULL },
+};
+
+static int set_one_value(struct service_def *d, const struct key *k, const char *value,
+			 const char *where)
+{
+	void *field = (char *)d + k->offset;
+	long number;
+	switch (k->kind) {
+	case K_CHOICE: {
+		int index = 0;
+		for (const char *c = k->choices; *c; c += strlen(c) + 1, index++)
+			if (strcmp(c, value) == 0)
+				return *(int *)field = index, 0;
+		char list[64], *out = list;
+		for (const char *c = k->choices; *c; c += strlen(c) + 1)
+			out += sprintf(out, "%s%s", out == list ? "" : ", ", c);
+		return bad(d, where, k->name, "\"%s\" is not one of %s", value, list), -1;
+	}
+	case K_TIMEOUT:
+		if (strcmp(value, "infinity") == 0)
+			return *(long *)field = 0, 0; /* systemd's word for none (0 too) */
+		/* fall through */
+	case K_MS:
+	case K_MS_POSITIVE:
+		if (parse_duration_ms(value, &number) != 0 || (k->kind == K_MS_POSITIVE && !number))
+			return bad(d, where, k->name, "\"%s\" is not a %sduration (e.g. 100ms, 30s, 2m)",
+				   value, k->kind == K_MS_POSITIVE ? "positive " : ""), -1;
+		return *(long *)field = number, 0;
+	case K_COUNT:
+		if (parse_long(value, 1, 1000000, &number) != 0)
+			return bad(d, where, k->name, "\"%s\" is not a number from 1 to 1000000",
+				   value), -1;
+		return *(long *)field = number, 0;
+	case K_SIGNAL:
+		if ((number = signal_from_name(value)) < 1)
+			return bad(d, where, k->name, "unknown signal \"%s\"", value), -1;
+		return *(int *)field = (int)number, 0;
+	default: /* K_PATH */
+		if (*value != '/')
+			return bad(d, where, k->name, "\"%s\" is not an absolute path", value), -1;
+		free(*(char **)field);
+		return *(const char **)field = or_die(strdup(value)), 0;
+	}
+}
+
+int service_set(unsigned index, const char *key, const char *value, const char *where)
+{
+	struct service_def *d = &service_defs[index];
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		if (strcmp(keys[i].name, key) == 0)
+			return set_one_value(d, &keys[i], value, where);
+	for (unsigned i = 0; i < 4; i++)
+		if (strcmp(dep_keys[i], key) == 0)
+			return set_dependencies(index, 1u << i, value, where);
+	if (strcmp(key, "ExecStart") == 0)
+		return set_exec_start(d, value, where);
+	if (strcmp(key, "Environment") == 0)
+		return set_environment(d, value, where);
+	if (strcmp(key, "EnvironmentFile") == 0)
+		return set_environment_file(d, value, where);
+	if (strcmp(key, "SuccessExitStatus") == 0)
+		return set_success_status(d, value, where);
+	if (strcmp(key, "ReadyCheck") == 0 || strcmp(key, "HealthCheck") == 0)
+		return set_check(d, *key == 'H', value, where);
+	for (const struct usher_opt *o = sandbox_options; o->set; o++)
+		if (o->conf_key && strcmp(o->conf_key, key) == 0)
+			return pending_add(index, 0, o, value, strlen(value), where), 0;
+	usher_err("%s: service \"%s\": unknown key %s=", where, d->name, key);
+	return -1;
+}
+
+/* ---------------------------------------------------------------- after every option */
+
+static int resolve_dependencies(void)
+{
+	for (size_t i = 0; i < pending_count; i++) {
+		const struct pending *p = &pendings[i];
+		if (!p->kind)
+			continue;
+		struct service_def *d = &service_defs[p->owner];
+		const char *key = dep_keys[__builtin_ctz(p->kind)];
+		unsigned j = 0;
+		while (j < service_count && strcmp(service_defs[j].name, p->text) != 0)
+			j++;
+		if (j == service_count)
+			return bad(d, p->where, key, "no [Service %s] in the configuration", p->text), -1;
+		if (j == p->owner)
+			return bad(d, p->where, key, "%s", "a service cannot depend on itself"), -1;
+		d->deps[j] |= p->kind;
+		d->dep_where[j] = p->where;
+	}
+	return 0;
+}
+
+/* Ordering is After= alone, as in systemd: Requires= without After= starts both at once.
+ * Depth-first; path[] holds the services being visited, to print the cycle. */
+static int find_cycle(unsigned at, unsigned char *state, unsigned *path, unsigned depth)
+{
+	state[at] = 1; /* on the path */
+	path[depth] = at;
+	for (unsigned j = 0; j < service_count; j++) {
+		if (!(service_defs[at].deps[j] & DEP_AFTER) || state[j] == 2)
+			continue;
+		if (state[j] == 0) {
+			if (find_cycle(j, state, path, depth + 1) != 0)
+				return -1;
+			continue;
+		}
+		unsigned first = 0;
+		while (path[first] != j)
+			first++;
+		char text[SERVICE_MAX * (SERVICE_NAME_MAX + 4) + 1], *out = text;
+		for (unsigned k = first; k <= depth; k++)
+			out += sprintf(out, "%s -> ", service_defs[path[k]].name);
+		strcpy(out, service_defs[j].name);
+		const struct service_def *start = &service_defs[j];
+		unsigned next = first < depth ? path[first + 1] : j;
+		usher_err("%s: service \"%s\": dependency cycle %s", start->dep_where[next],
+			  start->name, text);
+		return -1;
+	}
+	state[at] = 2; /* done: no cycle through it */
+	return 0;
+}
+
+/* Sandbox keys of a service go to its own plan. SANDBOX: once sandbox_plan_new() and
+ * sandbox_plan_select() are merged, this becomes: d->sandbox = sandbox_plan_new();
+ * sandbox_plan_select(d->sandbox); p->opt->set(p->text, p->where) for each key; and
+ * sandbox_plan_select(sandbox_plan_main()). Until then a service cannot be sandboxed,
+ * and running it unsandboxed would fail open: refused. */
+static int apply_sandbox_keys(void)
+{
+	for (size_t i = 0; i < pending_count; i++)
+		if (!pendings[i].kind) {
+			const struct pending *p = &pendings[i];
+			return bad(&service_defs[p->owner], p->where, p->opt->conf_key, "%s",
+				   "per-service sandbox settings are not available yet (usher's "
+				   "sandbox plans are not merged)"), -1;
+		}
+	return 0;
+}
+
+static int check_service(struct service_def *d)
+{
+	unsigned i = (unsigned)(d - service_defs);
+	if (!d->exec_argv || !d->exec_argv[0])
+		return usher_err("%s: service \"%s\": no ExecStart=", d->where, d->name), -1;
+	if (d->type == SERVICE_ONESHOT && d->restart == RESTART_ALWAYS)
+		return usher_err("%s: service \"%s\": Restart=always does not go with Type=oneshot",
+				 d->where, d->name), -1;
+	if (d->has_ready_check && d->type != SERVICE_SIMPLE)
+		return bad(d, check_where[i][0], "ReadyCheck", "%s", "only for Type=simple (a "
+			   "oneshot is ready when it exits 0, a notify service when it says READY=1)"), -1;
+	if (d->restart_max_ms < d->restart_ms)
+		return usher_err("%s: service \"%s\": RestartMaxDelaySec= is shorter than RestartSec=",
+				 d->where, d->name), -1;
+	/* CHECKS: once init/check.c is merged, parse both specs here, before anything runs:
+	 *   if (d->has_ready_check && check_parse(d->ready_check.text, check_where[i][0], &d->ready_check)) return -1;
+	 *   if (d->has_health_check && check_parse(d->health_check.text, check_where[i][1], &d->health_check)) return -1;
+	 * Until then only the text is stored (spec->text). */
+	if (d->stop_timeout_ms <= 0)
+		d->stop_timeout_ms = settings.grace_ms; /* also TimeoutStopSec=infinity: capped there */
+	if (!d->environment)
+		d->environment = or_die(calloc(1, sizeof(char *)));
+	return 0;
+}
+
+int service_defs_finish(void)
+{
+	if (resolve_dependencies() != 0)
+		return EXIT_USHER_FAILED;
+	unsigned char state[SERVICE_MAX] = { 0 };
+	unsigned path[SERVICE_MAX];
+	for (unsigned i = 0; i < service_count; i++)
+		if (state[i] == 0 && find_cycle(i, state, path, 0) != 0)
+			return EXIT_USHER_FAILED;
+	for (unsigned i = 0; i < service_count; i++)
+		if (check_service(&service_defs[i]) != 0)
+			return EXIT_USHER_FAILED;
+	if (apply_sandbox_keys() != 0)
+		return EXIT_USHER_FAILED;
+	for (size_t i = 0; i < pending_count; i++)
+		free(pendings[i].text);
+	free(pendings);
+	pendings = NULL;
+	pending_count = 0;
+	return 0;
+}

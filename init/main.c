@@ -3,7 +3,7 @@
 #include "creds.h"
 #include "options.h"
 #include "sandbox.h"
-#include "service.h"
+#include "service-run.h"
 #include "signals.h"
 #include "proc.h"
 #include "subcommand.h"
@@ -124,12 +124,13 @@ int main(int argc, char **argv)
 	/* Every [Service NAME] checked as a whole (names, cycles) before anything runs. */
 	if (service_defs_finish() != 0)
 		return EXIT_USHER_FAILED;
-	if (command_index >= argc) {
+	/* With services and no command, usher runs them until it is asked to stop. */
+	if (command_index >= argc && service_count == 0) {
 		usher_err("no command to run (usage: usher [options] [--] command [args...]; "
 			  "see usher --help)");
 		return EXIT_USHER_FAILED;
 	}
-	command_argv = argv + command_index;
+	command_argv = command_index < argc ? argv + command_index : NULL;
 	become_subreaper(is_pid1, self);
 	if (settings.parent_death_signal &&
 	    prctl(PR_SET_PDEATHSIG, settings.parent_death_signal) != 0) {
@@ -142,8 +143,12 @@ int main(int argc, char **argv)
 	int rc = settings.creds_used ? creds_prepare(environ) : 0;
 	if (rc == 0)
 		rc = sandbox_prepare();
-	if (rc == 0)
+	if (command_argv)
+		proc_register(&w); /* first: the reaper looks at it first */
+	if (rc == 0 && command_argv)
 		rc = workload_build(&w);
+	if (rc == 0 && service_count)
+		rc = services_prepare(settings.creds_used ? creds_env() : environ);
 	if (rc != 0) {
 		creds_wipe();
 		return rc;
@@ -151,14 +156,14 @@ int main(int argc, char **argv)
 	w.take_terminal = isatty(STDIN_FILENO);
 	w.signal_group = settings.kill_group;
 	w.sandboxed = sandbox_active();
-	proc_register(&w);
-	if (proc_start(&w) != 0) {
+	/* With services the workload starts once they are ready (supervise.c). */
+	if (command_argv && !service_count && proc_start(&w) != 0) {
 		creds_wipe();
 		return EXIT_USHER_FAILED;
 	}
 	usher_debug("workload %s started as pid %d", w.path, (int)w.pid);
-	rc = supervise(&w, is_pid1);
-	if (settings.creds_used)
+	rc = supervise(command_argv ? &w : NULL, is_pid1);
+	if (settings.creds_used || service_count) /* services' env files may hold secrets */
 		creds_wipe();
 	return rc;
 }

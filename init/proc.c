@@ -17,7 +17,8 @@
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
-enum { PROC_TABLE_MAX = 64 };
+/* The main command, 32 services and their exec: checks, 16 login helpers, and room. */
+enum { PROC_TABLE_MAX = 96 };
 
 static struct proc *table[PROC_TABLE_MAX];
 static unsigned table_count;
@@ -261,6 +262,8 @@ void proc_register(struct proc *p)
 			return;
 	if (table_count < PROC_TABLE_MAX)
 		table[table_count++] = p;
+	else
+		usher_err("%s: too many processes to supervise", p->name); /* a bug: sized above */
 	p->input_fd = -1;
 }
 

@@ -5,6 +5,7 @@
 #include "supervise.h"
 #include "creds.h"
 #include "options.h"
+#include "service-run.h"
 #include "signals.h"
 #include "stop.h"
 #include "trim.h"
@@ -29,8 +30,9 @@
 enum { MODULE_MAX = 8, POLL_MAX = 160 };
 
 enum phase {
-	RUNNING,    /* the workload runs */
+	RUNNING,    /* the workload runs (or waits for the services, or there is none) */
 	RESTARTING, /* the old workload was asked to stop; the next one starts when it has */
+	SERVICES,   /* the workload is gone; the services are being stopped */
 	STOPPING,   /* the workload is gone; what is left gets SIGTERM, then SIGKILL */
 };
 
@@ -49,6 +51,8 @@ static struct {
 	bool final_stop_due;   /* the workload is gone: signal what is left */
 	bool reload_pending;   /* a reload was asked for while restarting: do it after */
 	int signal_fd;         /* opened the first time something else needs polling */
+	bool exit_forced;      /* supervise_exit(): its code wins over the workload's */
+	long long stop_from_ms; /* the services' stop began: the grace period counts from here */
 	struct proc next;
 } sv;
 
@@ -58,7 +62,7 @@ void loop_add(const struct loop_module *module)
 		modules[module_count++] = module;
 }
 
-static int exit_code_of(int status)
+int supervise_exit_code(int status)
 {
 	int code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 	return settings.exit_to_zero[code] ? 0 : code;
@@ -72,36 +76,65 @@ static void start_final_stop(void)
 	usher_info("workload gone; sending SIGTERM to what is left (grace %ld ms)", settings.grace_ms);
 	signal_everyone(SIGTERM, sv.is_pid1);
 	signal_everyone(SIGCONT, sv.is_pid1); /* a stopped process must run to see SIGTERM */
-	sv.deadline_ms = now_ms() + settings.grace_ms;
+	/* After the services' stop, what is left gets the rest of the same grace period. */
+	sv.deadline_ms = (sv.stop_from_ms ? sv.stop_from_ms : now_ms()) + settings.grace_ms;
 	sv.killed = false;
+}
+
+/* The workload is gone (or there is none): the services, then the final sweep. */
+static void begin_shutdown(void)
+{
+	if (service_count && sv.phase != SERVICES && sv.phase != STOPPING) {
+		sv.phase = SERVICES;
+		sv.stop_from_ms = now_ms();
+		services_stop(sv.stop_from_ms + settings.grace_ms);
+		return;
+	}
+	sv.phase = STOPPING;
+	sv.final_stop_due = true; /* once this round of reaping is done */
+}
+
+void supervise_exit(int code)
+{
+	if (sv.exit_forced || sv.phase == SERVICES || sv.phase == STOPPING)
+		return;
+	sv.exit_forced = true;
+	sv.exit_code = code;
+	if (sv.main && sv.main->state != PROC_IDLE) {
+		sv.main->stop_timeout_ms = settings.grace_ms;
+		proc_stop(sv.main); /* its exit goes on with the services */
+		return;
+	}
+	begin_shutdown();
 }
 
 static void start_next_workload(void)
 {
 	struct proc *main = sv.main;
-	main->argv = sv.next.argv;
-	main->envp = sv.next.envp;
-	main->path = sv.next.path;
+	if (sv.next.argv) {
+		main->argv = sv.next.argv;
+		main->envp = sv.next.envp;
+		main->path = sv.next.path;
+	}
 	if (proc_start(main) != 0) {
 		sv.exit_code = EXIT_USHER_FAILED;
-		sv.phase = STOPPING;
-		sv.final_stop_due = true;
+		begin_shutdown();
 		return;
 	}
-	usher_info("workload restarted as pid %d", (int)main->pid);
+	usher_info("workload %s as pid %d", sv.next.argv ? "restarted" : "started", (int)main->pid);
 	sv.phase = RUNNING;
 }
 
 static void workload_exited(struct proc *main)
 {
-	sv.exit_code = exit_code_of(main->status);
-	usher_info("workload exited: status %d", sv.exit_code);
-	if (sv.phase == RESTARTING && !sv.stop_requested) {
+	int code = supervise_exit_code(main->status);
+	usher_info("workload exited: status %d", code);
+	if (!sv.exit_forced)
+		sv.exit_code = code;
+	if (sv.phase == RESTARTING && !sv.stop_requested && !sv.exit_forced)
 		start_next_workload();
-	} else {
-		sv.phase = STOPPING;
-		sv.final_stop_due = true; /* once this round of reaping is done */
-	}
+	else
+		begin_shutdown();
 }
 
 /* The workload stopped (Ctrl-Z on its terminal). As PID 1 nothing is above usher to take
@@ -146,6 +179,10 @@ static void reap_all(void)
 		}
 		if (!proc_reaped(pid, status) && settings.warn_on_reap)
 			usher_warn("reaped zombie process %d", (int)pid);
+		/* After SIGKILL: a killed parent's children are ours now and were not yet in the
+		 * /proc walk (not PID 1): kill them too. */
+		if (sv.killed && sv.phase == STOPPING && !sv.is_pid1)
+			signal_everyone(SIGKILL, false);
 	}
 }
 
@@ -154,6 +191,15 @@ static void forward(int sig)
 	int to = signal_rewritten(sig);
 	/* signal_name() only when debugging: formatting would touch pages trimmed away. */
 	bool debugging = usher_verbosity >= 3;
+	if (service_count && (!sv.main || sv.main->state == PROC_IDLE) && sv.phase == RUNNING) {
+		/* No main command (yet): a stop signal stops everything, others go to every
+		 * service. Exit 0 when there is no main command, else 128+N: it never ran. */
+		if (sig == SIGTERM || sig == SIGINT)
+			supervise_exit(sv.main ? 128 + sig : 0);
+		else if (to)
+			services_signal(to);
+		return;
+	}
 	if (!sv.main || sv.main->state == PROC_IDLE || to == 0) {
 		if (debugging)
 			usher_debug("%s not forwarded", signal_name(sig));
@@ -174,7 +220,7 @@ static void reload(const char *why)
 		sv.reload_pending = true;
 		return;
 	}
-	if (sv.phase != RUNNING)
+	if (sv.phase != RUNNING || !sv.main || sv.main->state == PROC_IDLE)
 		return;
 	usher_info("%s: reloading credentials", why);
 	if (workload_prepare_next(&sv.next) != 0) {
@@ -313,7 +359,7 @@ int supervise(struct proc *main_proc, bool is_pid1)
 		(const void *)deadline_passed, (const void *)start_final_stop,
 		(const void *)signal_everyone, (const void *)drain_signals,
 		(const void *)creds_reload_signal, (const void *)usher_debug,
-		(const void *)exit_code_of, (const void *)workload_exited,
+		(const void *)supervise_exit_code, (const void *)workload_exited,
 		(const void *)workload_stopped, (const void *)proc_reaped,
 		(const void *)proc_signal, (const void *)proc_next_deadline,
 		(const void *)proc_tick, (const void *)next_deadline,
@@ -323,14 +369,27 @@ int supervise(struct proc *main_proc, bool is_pid1)
 	sv.phase = RUNNING;
 	sv.is_pid1 = is_pid1;
 	sv.main = main_proc;
-	sv.main->exited = workload_exited;
+	if (sv.main)
+		sv.main->exited = workload_exited;
 	sv.children_left = true;
 	sv.signal_fd = -1;
 	sigset_t handled;
 	signal_fill_handled(&handled);
+	if (service_count)
+		services_start();
 	reap_all(); /* the workload may be gone already */
-	bool trimmed = false;
+	bool trimmed = false, main_started = sv.main && sv.main->state != PROC_IDLE;
 	for (;;) {
+		if (sv.phase == RUNNING && sv.main && !main_started && services_settled()) {
+			main_started = true;
+			start_next_workload();
+		}
+		if (sv.phase == SERVICES && services_stopped()) {
+			sv.phase = STOPPING;
+			sv.final_stop_due = true;
+			if (!sv.main && sv.exit_code == 0 && services_killed_any())
+				sv.exit_code = 128 + SIGKILL; /* not every service stopped as asked */
+		}
 		if (sv.final_stop_due) {
 			sv.final_stop_due = false;
 			start_final_stop();
@@ -347,7 +406,8 @@ int supervise(struct proc *main_proc, bool is_pid1)
 		}
 		int events = wait_for_events(&handled, timeout);
 		if (events < 0) {
-			proc_signal(sv.main, SIGKILL);
+			if (sv.main)
+				proc_signal(sv.main, SIGKILL);
 			return EXIT_USHER_FAILED;
 		}
 		if (events == 0 && !trimmed && !deadline) {

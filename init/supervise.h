@@ -23,7 +23,14 @@ void loop_add(const struct loop_module *module);
 int workload_prepare_next(struct proc *next);
 
 /* Runs until the main command has exited and nothing else is left (or the grace period ran
- * out). Returns usher's exit code. */
+ * out). main_proc: NULL when only services run; not started yet (PROC_IDLE) when it waits for
+ * the services to be ready. Returns usher's exit code. */
 int supervise(struct proc *main_proc, bool is_pid1);
+
+/* Stop everything (the main command first, then the services in reverse order, then what is
+ * left) and exit with code; the first call's code wins. */
+void supervise_exit(int code);
+/* 128+N for signal N, else the exit status; -e remaps to 0. */
+int supervise_exit_code(int status);
 
 #endif

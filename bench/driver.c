@@ -3,6 +3,8 @@
  *
  *   driver startup ROUNDS CMD VARIANT...   wall time clone→waitpid of `<init> CMD`; variants
  *                                          interleaved in a shuffled order each round
+ *   driver startup-pinned ROUNDS CMD VARIANT...  the same with everything on one CPU: no
+ *                                          hop wakes the other (idle) vCPU
  *   driver rss WORKLOAD VARIANT...         VmRSS of PID 1 while `workload ready` sleeps
  *                                          (at 0.1 s and at 2.5 s)
  *   driver signal COUNT WORKLOAD VARIANT...  kill(PID 1, SIGUSR1) → workload handler ran
@@ -253,8 +255,20 @@ static void shuffle(int *order, int n, unsigned *seed)
 	}
 }
 
-static int cmd_startup(long rounds, char *cmd)
+static void pin_to_last_cpu(void)
 {
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(ncpu > 1 ? (int)ncpu - 1 : 0, &set);
+	if (sched_setaffinity(0, sizeof set, &set) != 0)
+		die("sched_setaffinity: %s", strerror(errno));
+}
+
+static int cmd_startup(long rounds, char *cmd, bool pinned)
+{
+	if (pinned)
+		pin_to_last_cpu();
 	char *work[] = { cmd, NULL };
 	long warm = rounds / 10 < 5 ? 5 : rounds / 10;
 	int64_t *t[MAX_VARIANTS];
@@ -298,7 +312,7 @@ static int cmd_startup(long rounds, char *cmd)
 			over = (double)quant(d, rounds, 0.5) / 1000.0;
 		}
 		qsort(t[v], (size_t)rounds, sizeof(int64_t), cmp_i64);
-		printf("startup\t%s\t%.1f\t%.1f\t%.1f\t%.1f\t%ld\n", variants[v].name,
+		printf("%s\t%s\t%.1f\t%.1f\t%.1f\t%.1f\t%ld\n", pinned ? "startup1cpu" : "startup", variants[v].name,
 		       (double)quant(t[v], rounds, 0.5) / 1000.0, (double)quant(t[v], rounds, 0.1) / 1000.0,
 		       (double)quant(t[v], rounds, 0.9) / 1000.0, over, rounds);
 	}
@@ -376,12 +390,7 @@ static int cmd_signal(long count, char *workload, bool pinned)
 {
 	const char *metric = pinned ? "signal1cpu" : "signal";
 	if (pinned) {
-		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-		cpu_set_t set;
-		CPU_ZERO(&set);
-		CPU_SET(ncpu > 1 ? (int)ncpu - 1 : 0, &set);
-		if (sched_setaffinity(0, sizeof set, &set) != 0)
-			die("sched_setaffinity: %s", strerror(errno));
+		pin_to_last_cpu();
 		struct sched_param sp = { .sched_priority = 1 };
 		/* musl's sched_setscheduler() is a stub: make the system call. */
 		if (syscall(SYS_sched_setscheduler, 0, SCHED_FIFO, &sp) != 0)
@@ -497,7 +506,8 @@ int main(int argc, char **argv)
 		goto usage;
 	const char *mode = argv[1];
 	int first;
-	if (strcmp(mode, "startup") == 0 && argc >= 5)
+	bool startup = strcmp(mode, "startup") == 0 || strcmp(mode, "startup-pinned") == 0;
+	if (startup && argc >= 5)
 		first = 4;
 	else if (strcmp(mode, "rss") == 0 && argc >= 4)
 		first = 3;
@@ -509,8 +519,8 @@ int main(int argc, char **argv)
 		goto usage;
 	for (int i = first; i < argc; i++)
 		parse_variant(argv[i]);
-	if (strcmp(mode, "startup") == 0)
-		return cmd_startup(parse_count(argv[2]), argv[3]);
+	if (startup)
+		return cmd_startup(parse_count(argv[2]), argv[3], strcmp(mode, "startup-pinned") == 0);
 	open_fifo();
 	int rc;
 	if (strcmp(mode, "rss") == 0)
@@ -527,7 +537,7 @@ int main(int argc, char **argv)
 		die("write results: %s", strerror(errno));
 	return rc;
 usage:
-	fputs("usage: driver startup ROUNDS CMD VARIANT...\n"
+	fputs("usage: driver startup|startup-pinned ROUNDS CMD VARIANT...\n"
 	      "       driver rss WORKLOAD VARIANT...\n"
 	      "       driver signal|signal-pinned COUNT WORKLOAD VARIANT...\n"
 	      "       driver reap N BATCH REPS WORKLOAD VARIANT...\n"

@@ -173,6 +173,10 @@ def main():
         if us is not None and floor:
             rows.append(("start-up overhead ≤ 1.25× the floor's",
                          f"{ms(us)} vs {ms(floor)} = {us / floor:.2f}×", verdict(us <= 1.25 * floor)))
+        us1, floor1 = num(data, "startup1cpu", "usher", 3), num(data, "startup1cpu", "floor", 3)
+        if us1 is not None and floor1:
+            rows.append(("start-up overhead ≤ 1.25× the floor's, one CPU",
+                         f"{ms(us1)} vs {ms(floor1)} = {us1 / floor1:.2f}×", verdict(us1 <= 1.25 * floor1)))
         if us is not None and ts:
             rows.append(("start-up overhead < 0.6× tini-static's",
                          f"{ms(us)} vs {ms(ts)} = {us / ts:.2f}×", verdict(us < 0.6 * ts)))
@@ -247,24 +251,42 @@ def main():
     p("")
     p("## Sandbox: start-up overhead with the whole sandbox on")
     p("")
-    tini = num(data, "startup", "tini", 3)
+    floor = num(data, "startup", "floor", 3)
+    tstat = num(data, "startup", "tini-static", 3)
     srows = [k for k in data.get("startup", {}) if k.startswith("usher+")]
     if not srows:
         p("Not measured in this run (see the notes).")
     else:
-        p("Same interleaved run as the table above; overhead over the no-init baseline, ratio to tini's.")
+        p("Same interleaved run as the table above (each init PID 1 of a fresh PID namespace with a "
+          "fresh /proc); overhead over the no-init baseline, ratios to the floor's, tini-static's and "
+          "usher's bare start.")
         p("")
-        p("| usher with | start-up overhead | × tini | × usher without sandbox |")
-        p("|---|---:|---:|---:|")
+        p("| usher with | start-up overhead | × floor | × tini-static | × usher bare |")
+        p("|---|---:|---:|---:|---:|")
         plain = num(data, "startup", "usher", 3)
         for k in ["usher"] + srows:
             v = num(data, "startup", k, 3)
             if v is None:
                 continue
-            rt = f"{v / tini:.2f}×" if tini else "—"
-            rp = f"{v / plain:.2f}×" if plain else "—"
-            p(f"| {m.get('args-' + k, k)} | {ms(v)} | {rt} | {rp} |")
+            cols = [f"{v / b:.2f}×" if b else "—" for b in (floor, tstat, plain)]
+            p(f"| {m.get('args-' + k, '(bare)' if k == 'usher' else k)} | {ms(v)} | " + " | ".join(cols) + " |")
     p("")
+    pinned = data.get("startup1cpu", {})
+    if pinned:
+        p("## Start-up on one CPU")
+        p("")
+        p("The same start-up measurement with the driver, the inits and the workload all on one CPU "
+          "(no hop waits for the other vCPU to wake from idle): what the init itself costs.")
+        p("")
+        p("| init | start-up overhead | × floor |")
+        p("|---|---:|---:|")
+        pf = num(data, "startup1cpu", "floor", 3)
+        for k in pinned:
+            if k == "none":
+                continue
+            v = num(data, "startup1cpu", k, 3)
+            p(f"| {LABEL.get(k, k)} | {ms(v)} | {f'{v / pf:.2f}×' if pf else '—'} |")
+        p("")
     none_sig, best_sig = num(data, "signal", "none", 0), best_peer(data, "signal", 0)
     if none_sig is not None and best_sig and none_sig > 0.8 * best_sig:
         notes.append(f"The signal columns look dominated by load in this run: delivering straight to "

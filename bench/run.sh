@@ -43,10 +43,10 @@ while [ $# -gt 0 ]; do
 done
 
 if [ "$mode" = full ]; then
-	startup_rounds=800 signal_count=2000 orphans=20000 batch=5000 reap_reps=3
+	startup_rounds=1500 signal_count=2000 orphans=20000 batch=5000 reap_reps=3
 	sys_n=100000 sys_reps=30 sys_passes=2
 else
-	startup_rounds=100 signal_count=300 orphans=5000 batch=5000 reap_reps=1
+	startup_rounds=150 signal_count=300 orphans=5000 batch=5000 reap_reps=1
 	sys_n=100000 sys_reps=10 sys_passes=1
 fi
 
@@ -163,7 +163,7 @@ else
 	if probe x "$usher --seccomp default --"; then
 		sbx_seccomp=1
 		usher_variants+=("usher+seccomp=$usher --seccomp default --")
-		rec meta args-usher+seccomp "--seccomp default"
+		rec meta args-usher+seccomp "--seccomp default (root, every capability)"
 	else
 		note "usher --seccomp default does not work yet ($probe_why): its rows are skipped"
 	fi
@@ -173,22 +173,30 @@ else
 		sbx_moby=1
 		usher_variants+=("usher+moby=$usher --seccomp $moby --")
 		rec meta args-usher+moby "--seccomp moby-default.json"
+		# The same profile compiled once (as an image build would), for the same root workload.
+		if "$usher" seccomp compile "$moby" -o "$out/moby-default.bpf" 2>>"$errlog" &&
+			probe x "$usher --seccomp $out/moby-default.bpf --"; then
+			usher_variants+=("usher+moby.bpf=$usher --seccomp $out/moby-default.bpf --")
+			rec meta args-usher+moby.bpf "--seccomp moby-default.bpf (usher seccomp compile)"
+		else
+			note "usher seccomp compile of moby-default.json does not work (${probe_why:-see $errlog}): its row is skipped"
+		fi
 	else
 		note "usher --seccomp moby-default.json does not work yet ($probe_why): its rows are skipped"
 	fi
 	cap=
 	for c in NET_BIND_SERVICE CAP_NET_BIND_SERVICE net_bind_service; do
-		if probe x "$usher --user nobody --cap-keep $c --"; then
+		if probe x "$usher --user 1000:1000 --cap-keep $c --"; then
 			cap=$c
 			break
 		fi
 	done
 	if [ -z "$cap" ]; then
-		note "usher --user nobody --cap-keep CAP_NET_BIND_SERVICE does not work yet ($probe_why): the whole-sandbox start-up row is skipped"
+		note "usher --user 1000:1000 --cap-keep CAP_NET_BIND_SERVICE does not work yet ($probe_why): the whole-sandbox start-up row is skipped"
 	elif [ "$sbx_seccomp" -eq 1 ]; then
 		sbx_all=1
-		usher_variants+=("usher+sandbox=$usher --user nobody --cap-keep $cap --seccomp default --")
-		rec meta args-usher+sandbox "--user nobody --cap-keep $cap --seccomp default"
+		usher_variants+=("usher+sandbox=$usher --user 1000:1000 --cap-keep $cap --seccomp default --")
+		rec meta args-usher+sandbox "--user 1000:1000 --cap-keep $cap --seccomp default"
 	fi
 	# What usher says about its filter (precompiled or built at start) for each sandbox variant.
 	for v in "${usher_variants[@]:1}"; do
@@ -236,6 +244,11 @@ run_driver() { # what; driver args...
 }
 run_driver "start-up: $startup_rounds interleaved rounds of every init with -- /bin/true" \
 	startup "$startup_rounds" /bin/true "none=" "floor=$floor --" "${usher_variants[@]}" "${peers[@]}"
+# The same on one CPU: every hop then stays on it, so no hop waits for the other vCPU to wake
+# from idle; the difference to the table above is what idle wake-ups add (docs/benchmarks.md).
+run_driver "start-up on one CPU: $startup_rounds interleaved rounds" \
+	startup-pinned "$startup_rounds" /bin/true "none=" "floor=$floor --" "${first_usher[@]}" \
+	"tini-static=/usr/bin/tini-static --"
 run_driver "PID 1 RSS while the workload sleeps" rss "$workload" "floor=$floor --" "${first_usher[@]}" "${peers[@]}"
 run_driver "signal latency: $signal_count SIGUSR1 per init, interleaved" \
 	signal "$signal_count" "$workload" "none=" "${first_usher[@]}" "${peers[@]}"

@@ -4,8 +4,11 @@
 #
 # Idempotent and quick when nothing is missing: one dpkg-query and one stamp comparison.
 # Safe from any cwd. Needs root (or sudo) only when something must be installed.
-#   build/setup.sh                 everything: release, ASan build, tests and benchmarks
-#   build/setup.sh --release-only  only what build/compile.sh release needs (e.g. a Docker builder)
+#   build/setup.sh                 everything: release (x86-64 and arm64), ASan build, tests,
+#                                  benchmarks, and the container engine (build/setup-engine.sh)
+#   build/setup.sh --release-only [ARCH]  only what one release build needs (a Docker builder):
+#                                  ARCH amd64 (default: build/compile.sh amd64) or arm64
+#                                  (cross-compiled: build/compile.sh arm64)
 # Environment: USHER_SETUP_JOBS (parallel make jobs, default: nproc).
 set -euo pipefail
 
@@ -13,7 +16,7 @@ set -euo pipefail
 jobs=${USHER_SETUP_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 # Bump when the way the static libraries are built changes: forces a rebuild.
-RECIPE=5
+RECIPE=7
 # Flags for the musl build of the dependencies: the same size flags as usher's static build
 # (meson.build). Without unwind tables the release binary is 4,096 bytes smaller.
 DEPS_CFLAGS="-Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables"
@@ -25,17 +28,37 @@ PACKAGES=(
 	gcc make libc6-dev musl-tools musl-dev gperf meson ninja-build pkg-config dpkg-dev
 	libseccomp-dev libcap-ng-dev libjsmn-dev
 )
+# The arm64 release, cross-compiled: Debian's cross gcc, musl for arm64 (its libc.a and
+# musl-gcc.specs, from the arm64 architecture) and the kernel headers for arm64.
+ARM64_PACKAGES=(gcc-aarch64-linux-gnu musl-dev:arm64 linux-libc-dev-arm64-cross)
 # The ASan/UBSan build (clang 14 and its sanitizer runtime), the tests (python3 runs tap-run.py,
-# unshare, ps) and the benchmarks (other inits to compare with, runc, hyperfine, strace, ip).
+# unshare, ps) and the benchmarks (other inits to compare with, runc, hyperfine, strace, ip;
+# curl and busybox's wget beside `usher probe`, GNU time for their peak RSS); the container
+# tests (podman, buildah, mmdebstrap for the local base image) and qemu-user for the arm64
+# binary's tests.
 FULL_PACKAGES=(
 	clang libclang-rt-14-dev
-	python3 util-linux procps
+	python3 python3-yaml util-linux procps
 	tini dumb-init catatonit runc hyperfine strace iproute2
+	curl busybox time
+	podman buildah mmdebstrap qemu-user-static man-db groff-base bsdextrautils
 )
+# The real daemons of the services tests and benchmark (tests/services/daemons.t,
+# bench/services.sh): nginx, php-fpm, containerd, and the supervisors to compare with
+# (supervisord, s6-svscan); curl is the test client. Their packages would start the daemons at
+# install time: install_packages keeps them from it with a policy-rc.d.
+DAEMON_PACKAGES=(nginx php8.2-fpm containerd supervisor s6 curl)
+# ARCHES: the static libraries to build (amd64: _build/deps/prefix, arm64: _build/deps/arm64/prefix).
+full=0
 case "${1:-}" in
-	"") PACKAGES+=("${FULL_PACKAGES[@]}") ;;
-	--release-only) ;;
-	*) die "usage: build/setup.sh [--release-only]" ;;
+	"") PACKAGES+=("${FULL_PACKAGES[@]}" "${DAEMON_PACKAGES[@]}" "${ARM64_PACKAGES[@]}") ARCHES=(amd64 arm64) full=1 ;;
+	--release-only)
+		case "${2:-amd64}" in
+			amd64) ARCHES=(amd64) ;;
+			arm64) PACKAGES+=("${ARM64_PACKAGES[@]}") ARCHES=(arm64) ;;
+			*) die "setup: --release-only $2: the release architectures are amd64 and arm64" ;;
+		esac ;;
+	*) die "usage: build/setup.sh [--release-only [amd64|arm64]]" ;;
 esac
 # The Debian source packages built static against musl, keyed to the installed -dev package so
 # the headers of the release build and the ASan build are the same version.
@@ -68,24 +91,69 @@ missing_packages() {
 	done
 }
 
+# Packages named PKG:arm64 need dpkg to know the architecture (and apt's lists for it).
+add_foreign_arches() {
+	local p arch
+	for p in "$@"; do
+		case "$p" in *:*) ;; *) continue ;; esac
+		arch=${p#*:}
+		[ "$arch" != "$(dpkg --print-architecture)" ] || continue
+		dpkg --print-foreign-architectures | grep -qx "$arch" && continue
+		say "packages: dpkg --add-architecture $arch (for $p)"
+		as_root dpkg --add-architecture "$arch" || die "packages: dpkg --add-architecture $arch failed"
+		apt_updated=0
+	done
+}
+
 install_packages() {
 	local missing
 	mapfile -t missing < <(missing_packages)
 	[ "${#missing[@]}" -gt 0 ] || return 0
 	say "packages: installing ${missing[*]}"
+	add_foreign_arches "${missing[@]}"
 	apt_update
+	# Debian's rule for "do not start services now" (a Docker build has the same file).
+	local policy=/usr/sbin/policy-rc.d made_policy=0 installed=0
+	if [ ! -e "$policy" ]; then
+		printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null && as_root chmod 755 "$policy" \
+			|| die "packages: cannot write $policy"
+		made_policy=1
+	fi
 	DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q -o DPkg::Lock::Timeout=300 --no-install-recommends "${missing[@]}" \
-		|| die "packages: apt-get install ${missing[*]} failed"
+		&& installed=1
+	[ "$made_policy" -eq 0 ] || as_root rm -f "$policy"
+	[ "$installed" -eq 1 ] || die "packages: apt-get install ${missing[*]} failed"
 	mapfile -t missing < <(missing_packages)
 	[ "${#missing[@]}" -eq 0 ] || die "packages: still not installed after apt-get install: ${missing[*]}"
 }
 
 # --- 2. Static libseccomp and libcap-ng against musl -----------------------------------------
+# set_arch ARCH — where and how the static libraries for ARCH are built: prefix (lib.sh's, for
+# amd64; _build/deps/arm64/prefix for arm64), its stamp, kernel-header folder, compiler,
+# configure's --host, and the suffix of the unpacked source trees (one per arch).
+arch="" stamp="" kh="" arch_cc="" host_args=() tree_suffix="" asm_dir="" linux_dir=""
+set_arch() {
+	arch=$1
+	case "$arch" in
+	amd64)
+		prefix="$deps/prefix" stamp="$deps/stamp" kh="$deps/kernel-headers" arch_cc=musl-gcc
+		host_args=() tree_suffix="" linux_dir=/usr/include asm_dir="" ;;
+	arm64)
+		# Debian's cross gcc with musl's specs (musl-dev:arm64); the kernel headers for arm64
+		# come from linux-libc-dev-arm64-cross, which leaves the amd64 headers alone.
+		prefix="$deps/arm64/prefix" stamp="$deps/arm64/stamp" kh="$deps/arm64/kernel-headers"
+		arch_cc=aarch64-linux-musl-gcc host_args=(--host=aarch64-linux-musl) tree_suffix=-arm64
+		linux_dir=/usr/aarch64-linux-gnu/include asm_dir=/usr/aarch64-linux-gnu/include/asm ;;
+	*) die "deps: unknown architecture $arch" ;;
+	esac
+}
+
 # Sets src_ver[SRC] from the installed -dev package's source version, and key (the stamp).
 declare -A src_ver
 key=""
 source_key() {
 	local entry src bin ver
+	key=""
 	for entry in "${SOURCES[@]}"; do
 		src=${entry%%:*} bin=${entry#*:}
 		ver=$(dpkg-query -W -f='${source:Version}' "$bin" 2>/dev/null) \
@@ -95,10 +163,11 @@ source_key() {
 		key+="$src=$ver "
 	done
 	key+="recipe=$RECIPE cflags=$DEPS_CFLAGS prefix=$prefix"
+	[ "$arch" = amd64 ] || key+=" cc=$arch_cc ${host_args[*]}"
 }
 
 deps_ok() {
-	[ -f "$deps/stamp" ] && [ "$(cat "$deps/stamp")" = "$key" ] \
+	[ -f "$stamp" ] && [ "$(cat "$stamp")" = "$key" ] \
 		&& [ -f "$prefix/lib/libseccomp.a" ] && [ -f "$prefix/lib/libcap-ng.a" ] \
 		&& [ -f "$prefix/lib/pkgconfig/libseccomp.pc" ] && [ -f "$prefix/lib/pkgconfig/libcap-ng.pc" ] \
 		&& [ -e "$prefix/include/jsmn.h" ]
@@ -138,7 +207,7 @@ apt_src_opts=()
 tree=""
 fetch_source() {
 	local src=$1 ver=${src_ver[$1]} dl="$deps/src" upver dsc
-	upver=${ver#*:} ; dsc="$dl/${src}_${upver}.dsc" tree="$dl/$src-$upver"
+	upver=${ver#*:} ; dsc="$dl/${src}_${upver}.dsc" tree="$dl/$src-$upver$tree_suffix"
 	mkdir -p "$dl" || die "deps: cannot create $dl"
 	if [ ! -f "$dsc" ]; then
 		ensure_deb_src
@@ -153,20 +222,24 @@ fetch_source() {
 		[ -f "$dsc" ] || die "deps: apt-get source did not leave $dsc"
 	fi
 	rm -rf "$tree" || die "deps: cannot remove the old $tree"
-	(cd "$dl" && dpkg-source -x "$dsc" "$tree" >"$deps/logs/$src-unpack.log" 2>&1) \
-		|| die "deps: dpkg-source -x $dsc failed (see $deps/logs/$src-unpack.log)"
+	(cd "$dl" && dpkg-source -x "$dsc" "$tree" >"$deps/logs/$src$tree_suffix-unpack.log" 2>&1) \
+		|| die "deps: dpkg-source -x $dsc failed (see $deps/logs/$src$tree_suffix-unpack.log)"
 }
 
 # musl-gcc hides /usr/include; both libraries (and usher) need the kernel's linux/ and asm/ headers.
 kernel_headers() {
-	local kh="$deps/kernel-headers" multiarch
-	multiarch=$(gcc -print-multiarch) || die "deps: gcc -print-multiarch failed"
-	[ -d "/usr/include/$multiarch/asm" ] || die "deps: /usr/include/$multiarch/asm missing (package linux-libc-dev)"
-	[ -d /usr/include/linux ] || die "deps: /usr/include/linux missing (package linux-libc-dev)"
-	[ -d /usr/include/asm-generic ] || die "deps: /usr/include/asm-generic missing (package linux-libc-dev)"
+	local multiarch asm=$asm_dir pkg=linux-libc-dev
+	if [ -z "$asm" ]; then
+		multiarch=$(gcc -print-multiarch) || die "deps: gcc -print-multiarch failed"
+		asm="/usr/include/$multiarch/asm"
+	fi
+	[ "$arch" = amd64 ] || pkg=linux-libc-dev-$arch-cross
+	[ -d "$asm" ] || die "deps: $asm missing (package $pkg)"
+	[ -d "$linux_dir/linux" ] || die "deps: $linux_dir/linux missing (package $pkg)"
+	[ -d "$linux_dir/asm-generic" ] || die "deps: $linux_dir/asm-generic missing (package $pkg)"
 	mkdir -p "$kh" || die "deps: cannot create $kh"
-	{ ln -sfn /usr/include/linux "$kh/linux" && ln -sfn /usr/include/asm-generic "$kh/asm-generic" \
-		&& ln -sfn "/usr/include/$multiarch/asm" "$kh/asm"; } || die "deps: cannot make the symlinks in $kh"
+	{ ln -sfn "$linux_dir/linux" "$kh/linux" && ln -sfn "$linux_dir/asm-generic" "$kh/asm-generic" \
+		&& ln -sfn "$asm" "$kh/asm"; } || die "deps: cannot make the symlinks in $kh"
 }
 
 # build_autotools TREE LOG CONFIGURE-ARGS... — configure/make/install one library into $prefix
@@ -174,8 +247,8 @@ build_autotools() {
 	local tree=$1 log=$2 ; shift 2
 	(
 		cd "$tree"
-		export CC=musl-gcc CFLAGS="$DEPS_CFLAGS -idirafter $deps/kernel-headers"
-		./configure --prefix="$prefix" --enable-static --disable-shared "$@"
+		export CC=$arch_cc CFLAGS="$DEPS_CFLAGS -idirafter $kh"
+		./configure --prefix="$prefix" --enable-static --disable-shared "${host_args[@]}" "$@"
 	) >"$log" 2>&1 || die "deps: configure failed in $tree (see $log)"
 }
 
@@ -305,17 +378,33 @@ static void usher_hex_halves(const char *line, unsigned *hi, unsigned *lo)
 	return 0
 }
 
+# fix_bpf_hash_mask TREE — libseccomp 2.5's BPF generator hashes its blocks into a table of
+# 256 buckets through the mask (_BPF_HASH_BITS - 1) = 7, so only 8 buckets are ever used and
+# a three-arch profile (Docker's archMap: x86_64 + x86 + x32) spends half its build time
+# walking chains hundreds long. The mask becomes (_BPF_HASH_SIZE - 1). Lookups still compare
+# the full hash and the block, and the table is only walked in order to free it, so the
+# program generated is instruction for instruction the same (docs/seccomp.md).
+fix_bpf_hash_mask() {
+	local file="$1/src/gen_bpf.c"
+	grep -q '^#define _BPF_HASH_MASK[[:space:]]*(_BPF_HASH_BITS - 1)$' "$file" \
+		|| die "deps: $file changed: review fix_bpf_hash_mask"
+	sed -i 's/^#define _BPF_HASH_MASK[[:space:]]*(_BPF_HASH_BITS - 1)$/#define _BPF_HASH_MASK (_BPF_HASH_SIZE - 1)/' "$file" \
+		|| die "deps: cannot edit $file"
+}
+
 build_deps() {
 	local log
-	say "deps: building libseccomp and libcap-ng static with musl ($key)"
+	say "deps: building libseccomp and libcap-ng static with musl for $arch ($key)"
+	command -v "$arch_cc" >/dev/null 2>&1 || die "deps: $arch_cc not found (run build/setup.sh)"
 	kernel_headers
-	rm -rf "$prefix" "$deps/stamp" || die "deps: cannot clear $prefix"
+	rm -rf "$prefix" "$stamp" || die "deps: cannot clear $prefix"
 	mkdir -p "$prefix/include" "$prefix/lib" "$deps/logs" || die "deps: cannot create $prefix"
 
 	fetch_source libseccomp
 	narrow_syscall_table "$tree"
 	only_our_arches "$tree"
-	log="$deps/logs/libseccomp.log"
+	fix_bpf_hash_mask "$tree"
+	log="$deps/logs/libseccomp$tree_suffix.log"
 	say "deps: building libseccomp (log: $log)"
 	build_autotools "$tree" "$log"
 	{ make -C "$tree/src" -j"$jobs" && make -C "$tree/src" install \
@@ -325,7 +414,7 @@ build_deps() {
 	fetch_source libcap-ng
 	lazy_capng_init "$tree"
 	slim_capng "$tree"
-	log="$deps/logs/libcap-ng.log"
+	log="$deps/logs/libcap-ng$tree_suffix.log"
 	say "deps: building libcap-ng (log: $log)"
 	build_autotools "$tree" "$log" --without-python --without-python3
 	{ make -C "$tree/src" -j"$jobs" && make -C "$tree/src" install; } >>"$log" 2>&1 \
@@ -339,7 +428,7 @@ build_deps() {
 		include/seccomp.h include/cap-ng.h; do
 		[ -f "$prefix/$f" ] || die "deps: $prefix/$f missing after the build"
 	done
-	printf '%s' "$key" >"$deps/stamp" || die "deps: cannot write $deps/stamp"
+	printf '%s' "$key" >"$stamp" || die "deps: cannot write $stamp"
 	say "deps: done: $(stat -c '%n %s bytes' "$prefix/lib/libseccomp.a" "$prefix/lib/libcap-ng.a" | tr '\n' ' ')"
 }
 
@@ -349,9 +438,15 @@ mkdir -p "$deps" || die "setup: cannot create $deps"
 exec 9>"$deps/.lock" || die "setup: cannot open $deps/.lock"
 flock -n 9 || { say "setup: waiting for another build/setup.sh to finish"; flock 9; }
 install_packages
-source_key
-if deps_ok; then
-	say "deps: up to date in $prefix ($key)"
-else
-	build_deps
-fi
+for a in "${ARCHES[@]}"; do
+	set_arch "$a"
+	source_key
+	if deps_ok; then
+		say "deps: up to date in $prefix ($key)"
+	else
+		build_deps
+	fi
+done
+# The container engine the tests use (podman's settings for this kind of machine, the local
+# debian:bookworm base image): only for the full set-up.
+[ "$full" -eq 0 ] || "$top/build/setup-engine.sh" || die "setup: build/setup-engine.sh failed"

@@ -197,7 +197,11 @@ static int set_unset_env(const char *value, const char *where)
 static int set_var_files(const char *value, const char *where)
 {
 	config.var_files.all = strcmp(value, "all") == 0;
-	config.var_files.names = NULL; /* the last setting wins (one list, not appended) */
+	/* The last setting wins (one list, not appended): the one before is freed. */
+	for (char **name = config.var_files.names; name && *name; name++)
+		free(*name);
+	free(config.var_files.names);
+	config.var_files.names = NULL;
 	if (config.var_files.all || strcmp(value, "none") == 0)
 		return 0;
 	size_t count = 0;
@@ -234,11 +238,7 @@ static int set_wait_for(const char *value, const char *where)
 
 static int set_wait_timeout(const char *value, const char *where)
 {
-	if (parse_duration_ms(value, &config.wait_timeout_ms) != 0) {
-		usher_err("%s: bad duration (examples: 30s, 500ms, 2m)", where);
-		return -1;
-	}
-	return 0;
+	return duration_option(value, where, &config.wait_timeout_ms);
 }
 
 /* A signal that may mean "reload": one usher forwards (so not one it needs for itself or
@@ -248,7 +248,7 @@ static int set_reload_signal(const char *value, const char *where)
 	int sig = signal_from_name(value);
 	if (sig < 1 || !signal_is_forwardable(sig) || sig == SIGTERM || sig == SIGINT) {
 		usher_err("%s: not a reload signal (e.g. HUP, USR1, USR2; TERM and INT mean stop, "
-			  "and KILL, STOP, CHLD and the fault signals cannot be used)", where);
+			  "and KILL, STOP and CHLD cannot be used)", where);
 		return -1;
 	}
 	config.reload_signal = sig;

@@ -4,6 +4,7 @@
 #define USHER_CREDS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* Config file: keys of a [Login NAME] section. Returns 0, or -1 after printing. */
 int creds_login_set(const char *login_name, const char *key, const char *value,
@@ -39,6 +40,14 @@ bool creds_watch_changed(void);
 /* Re-read every source and re-run the helpers. 0: new env in place; -1: error printed,
  * the old env is kept. */
 int creds_reload(void);
+
+/* Masking for the output relay, as init/relay.h's relay_filter_fn and relay_cut_fn (ctx is
+ * unused: NULL). Neither allocates. creds_mask rewrites line in place, every registered secret
+ * (overlapping ones as one) replaced by "***"; returns the new length, never longer.
+ * creds_mask_cut: how much of a partial line may be masked and printed now without cutting a
+ * secret in two (0: nothing yet; the rest waits for more text). */
+size_t creds_mask(void *ctx, char *line, size_t len);
+size_t creds_mask_cut(void *ctx, const char *text, size_t len);
 
 /* Wipe every buffer that holds a secret (before usher exits). */
 void creds_wipe(void);

@@ -3,6 +3,7 @@
 #include "env.h"
 
 #include "internal.h"
+#include "util.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -21,18 +22,60 @@ static void wipe_string(char *text)
 		wipe_free(text, strlen(text));
 }
 
+static size_t key_length(const char *entry)
+{
+	return (size_t)(strchr(entry, '=') - entry);
+}
+
+/* The slot holding key's entry, or the free slot where it would go. */
+static size_t slot_of(const struct env *env, const char *key, size_t key_len)
+{
+	size_t mask = env->slot_count - 1;
+	size_t i = hash_bytes(key, key_len) & mask;
+	for (; env->slots[i]; i = (i + 1) & mask) {
+		const char *entry = env->vars[env->slots[i] - 1];
+		if (strncmp(entry, key, key_len) == 0 && entry[key_len] == '=')
+			break;
+	}
+	return i;
+}
+
 /* Index of key's entry, or env->len. */
 static size_t find(const struct env *env, const char *key, size_t key_len)
 {
-	for (size_t i = 0; i < env->len; i++)
-		if (strncmp(env->vars[i], key, key_len) == 0 && env->vars[i][key_len] == '=')
-			return i;
-	return env->len;
+	if (env->len == 0)
+		return 0;
+	size_t slot = env->slots[slot_of(env, key, key_len)];
+	return slot ? slot - 1 : env->len;
 }
 
-/* Room for one more entry plus the NULL terminator. */
+/* Every entry in its slot again (after entries moved). */
+static void fill_slots(struct env *env)
+{
+	memset(env->slots, 0, env->slot_count * sizeof *env->slots);
+	for (size_t at = 0; at < env->len; at++)
+		env->slots[slot_of(env, env->vars[at], key_length(env->vars[at]))] = at + 1;
+}
+
+/* Twice the slots, so the table stays at most half full. 0, or -1 (ENOMEM). */
+static int grow_slots(struct env *env)
+{
+	size_t count = env->slot_count ? env->slot_count * 2 : 64;
+	size_t *slots = calloc(count, sizeof *slots);
+	if (!slots)
+		return -1;
+	free(env->slots);
+	env->slots = slots;
+	env->slot_count = count;
+	fill_slots(env);
+	return 0;
+}
+
+/* Room for one more entry plus the NULL terminator, and its slot. */
 static int reserve_one(struct env *env)
 {
+	if (2 * (env->len + 1) > env->slot_count && grow_slots(env) != 0)
+		return -1;
 	if (env->len + 2 <= env->cap)
 		return 0;
 	size_t cap = env->cap ? env->cap * 2 : 32;
@@ -65,6 +108,7 @@ int env_set(struct env *env, const char *key, size_t key_len, const char *value,
 			wipe_free(entry, key_len + 1 + value_len);
 			return -1;
 		}
+		env->slots[slot_of(env, key, key_len)] = at + 1;
 		env->len++;
 		env->vars[env->len] = NULL;
 	} else {
@@ -99,6 +143,7 @@ void env_unset(struct env *env, const char *key)
 	memmove(&env->from_file[at], &env->from_file[at + 1],
 		(env->len - at - 1) * sizeof *env->from_file);
 	env->len--;
+	fill_slots(env); /* the entries after it moved */
 }
 
 const char *env_get(const struct env *env, const char *key)
@@ -120,6 +165,7 @@ void env_wipe(struct env *env)
 		wipe_string(env->vars[i]);
 	free(env->vars);
 	free(env->from_file);
+	free(env->slots);
 	*env = (struct env)ENV_EMPTY;
 }
 

@@ -10,10 +10,15 @@ struct env {
 	char **vars;       /* NULL-terminated "KEY=VALUE", ready for execve(); NULL when empty */
 	bool *from_file;   /* from_file[i]: vars[i]'s value was read from a file (a secret) */
 	size_t len, cap;
+	/* By key: an open-addressing table of index + 1 into vars (0 = free), at most half
+	 * full, so that setting N variables takes N steps, not N^2. */
+	size_t *slots;
+	size_t slot_count; /* a power of two */
 };
 
 /* Empty env. */
-#define ENV_EMPTY { NULL, NULL, 0, 0 }
+#define ENV_EMPTY { NULL, NULL, 0, 0, NULL, 0 }
+
 
 /* Copy every "KEY=VALUE" entry of base (entries without '=' are skipped). 0, or -1 (ENOMEM). */
 int env_copy_from(struct env *env, char *const *base);

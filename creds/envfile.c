@@ -85,26 +85,28 @@ static char *grow(char *data, size_t used, size_t new_size)
 	return bigger;
 }
 
+static int too_large(const char *shown, char *buf, size_t size)
+{
+	usher_err("%s: larger than %d KiB", shown, SECRET_FILE_MAX / 1024);
+	wipe_free(buf, size);
+	return -1;
+}
+
 static int read_open_file(int fd, const char *shown, char **data, size_t *len)
 {
 	struct stat st;
-	if (fstat(fd, &st) != 0) {
-		usher_err("%s: %s", shown, strerror(errno));
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		usher_err("%s: not a regular file", shown);
-		return -1;
-	}
-	if (st.st_size > SECRET_FILE_MAX) {
-		usher_err("%s: larger than %d KiB", shown, SECRET_FILE_MAX / 1024);
+	const char *why = user_file_check(fd, SECRET_FILE_MAX, &st);
+	if (why) {
+		usher_err("%s: %s", shown, why);
 		return -1;
 	}
 	if (st.st_mode & S_IROTH)
 		usher_warn("%s: readable by every user (mode %04o)", shown,
 			   (unsigned)(st.st_mode & 07777));
 
-	size_t size = (size_t)st.st_size + 1, used = 0;
+	/* One byte more than the file to see its end, one for the NUL: a file of exactly
+	 * SECRET_FILE_MAX bytes fits; one that grew past it since fstat does not. */
+	size_t size = (size_t)st.st_size + 2, used = 0;
 	char *buf = grow(NULL, 0, size);
 	if (!buf) {
 		usher_err("%s: out of memory", shown);
@@ -112,19 +114,17 @@ static int read_open_file(int fd, const char *shown, char **data, size_t *len)
 	}
 	for (;;) {
 		if (used + 1 == size) { /* the file grew since fstat */
-			if (size > SECRET_FILE_MAX) {
-				usher_err("%s: larger than %d KiB", shown, SECRET_FILE_MAX / 1024);
-				wipe_free(buf, size);
-				return -1;
-			}
-			char *bigger = grow(buf, used, size * 2);
+			if (used > SECRET_FILE_MAX)
+				return too_large(shown, buf, size);
+			size_t bigger_size = size * 2 > SECRET_FILE_MAX + 2 ? SECRET_FILE_MAX + 2 : size * 2;
+			char *bigger = grow(buf, used, bigger_size);
 			if (!bigger) {
 				usher_err("%s: out of memory", shown);
 				wipe_free(buf, size);
 				return -1;
 			}
 			buf = bigger;
-			size *= 2;
+			size = bigger_size;
 		}
 		ssize_t got = read(fd, buf + used, size - 1 - used);
 		if (got < 0 && errno == EINTR)
@@ -138,11 +138,8 @@ static int read_open_file(int fd, const char *shown, char **data, size_t *len)
 			break;
 		used += (size_t)got;
 	}
-	if (used > SECRET_FILE_MAX) {
-		usher_err("%s: larger than %d KiB", shown, SECRET_FILE_MAX / 1024);
-		wipe_free(buf, size);
-		return -1;
-	}
+	if (used > SECRET_FILE_MAX)
+		return too_large(shown, buf, size);
 	buf[used] = '\0';
 	*data = buf;
 	*len = used;

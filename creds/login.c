@@ -1,6 +1,7 @@
 /* creds/login.c — the [Login NAME] helpers: their config keys, and running them in order with
  * no shell (own session, stdin from a secret or /dev/null, timeout, retries, stdout → stdin). */
 #include "creds.h"
+#include "envfile.h"
 #include "internal.h"
 #include "login.h"
 #include "util.h"
@@ -153,9 +154,12 @@ static int set_duration(long *slot, const char *value, bool zero_ok, const char 
 			const char *key)
 {
 	long ms;
-	if (parse_duration_ms(value, &ms) != 0 || (!zero_ok && ms == 0)) {
-		usher_err("%s: %s: \"%s\" is not a %sduration (30s, 500ms, 2m)", where, key, value,
-			  zero_ok ? "" : "positive ");
+	char what[512];
+	snprintf(what, sizeof what, "%s: %s", where, key);
+	if (duration_option(value, what, &ms) != 0)
+		return -1;
+	if (!zero_ok && ms == 0) {
+		usher_err("%s: must be more than 0", what);
 		return -1;
 	}
 	*slot = ms;
@@ -374,6 +378,9 @@ struct outcome {
 	int code;  /* exit status, signal number, or errno */
 	int step;  /* EXEC_FAILED: which step */
 };
+
+/* INPUT_UNREADABLE: why, from user_file_open() (static text). */
+static const char *input_problem;
 
 /* An output pipe and its partial line. */
 struct stream {
@@ -732,8 +739,11 @@ static struct outcome run_once(struct login *l, const struct launch *run)
 			goto fail;
 		in_child = in[0];
 	} else {
-		in_child = open(run->input_file ? run->input_file : "/dev/null",
-				O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		/* A file given by the user is opened as every such file is: a FIFO in its
+		 * place must not hang usher before TimeoutSec= even starts. */
+		in_child = run->input_file
+				   ? user_file_open(run->input_file, SECRET_FILE_MAX, NULL, &input_problem)
+				   : open("/dev/null", O_RDONLY | O_CLOEXEC | O_NOCTTY);
 		if (in_child < 0) {
 			if (run->input_file)
 				result.kind = INPUT_UNREADABLE;
@@ -955,7 +965,7 @@ static void describe(const struct login *l, const struct outcome *o, const char 
 		snprintf(out, size, "cannot start: %s", strerror(o->code));
 		break;
 	case INPUT_UNREADABLE:
-		snprintf(out, size, "StandardInput=file:%s: %s", l->input_file, strerror(o->code));
+		snprintf(out, size, "StandardInput=file:%s: %s", l->input_file, input_problem);
 		break;
 	case TOO_MUCH_OUTPUT:
 		snprintf(out, size, "wrote more than %d KiB to a captured stdout", CAPTURE_MAX / 1024);

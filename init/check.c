@@ -20,6 +20,8 @@
 enum { PHASE_CONNECT = 1, PHASE_SEND, PHASE_RECV };
 enum { HOSTS_MAX = 16384, REQUEST_WORDS_MAX = 400 };
 
+static char unknown_host[384]; /* the "why" of a host that does not resolve: check_parse's -2 */
+
 static const char *after(const char *text, const char *prefix)
 {
 	size_t len = strlen(prefix);
@@ -67,8 +69,8 @@ static void resolve_name(const char *name, unsigned port, struct check_spec *spe
 		numeric_address("127.0.0.1", port, spec);
 }
 
-/* "HOST:PORT", "[V6]:PORT", or without ":PORT" when default_port is set. An unknown name
- * is not an error here: the spec's runs fail with "unknown host" (addr_len stays 0). */
+/* "HOST:PORT", "[V6]:PORT", or without ":PORT" when default_port is set. A name that does not
+ * resolve now never will (no DNS, /etc/hosts read once): an error, told apart as unknown_host. */
 static const char *parse_host_port(const char *text, size_t len, unsigned default_port,
 				   struct check_spec *spec)
 {
@@ -104,9 +106,9 @@ static const char *parse_host_port(const char *text, size_t len, unsigned defaul
 	if (!numeric_address(host, (unsigned)port, spec))
 		resolve_name(host, (unsigned)port, spec);
 	if (!spec->addr_len)
-		usher_warn("%s: host '%s' is not an address, in /etc/hosts or localhost", spec->text,
-			   host);
-	return NULL;
+		snprintf(unknown_host, sizeof unknown_host, "unknown host '%s' (not an address, not in "
+			 "/etc/hosts, not localhost; usher has no DNS client)", host);
+	return spec->addr_len ? NULL : unknown_host;
 }
 
 static const char *parse_unix_path(const char *path, size_t len, struct check_spec *spec)
@@ -157,8 +159,8 @@ static const char *parse_kind(const char *text, const char *where, struct check_
 		for (size_t i = 0; i < host_len; i++)
 			if (rest[i] <= ' ' || rest[i] == '@')
 				return "space, control character or user@ in the host";
-		return parse_host_port(rest, host_len, 80, spec) ?:
-		       parse_http_target(rest, host_len, rest + host_len, spec);
+		return parse_http_target(rest, host_len, rest + host_len, spec) ?:
+		       parse_host_port(rest, host_len, 80, spec); /* syntax first, then the name */
 	}
 	if ((rest = after(text, "http+unix:"))) {
 		spec->kind = CHECK_HTTP;
@@ -196,7 +198,7 @@ int check_parse(const char *text, const char *where, struct check_spec *spec)
 	const char *why = parse_kind(spec->text, where, spec);
 	if (why && *why)
 		usher_err("%s: %s: %s", where, text, why);
-	return why ? -1 : 0;
+	return !why ? 0 : why == unknown_host ? -2 : -1;
 }
 
 int check_http_status(const char *buf, size_t len)

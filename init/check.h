@@ -24,7 +24,9 @@ struct check_spec {
 
 /* Parses text ("tcp:127.0.0.1:9000", "unix:/run/x.sock", "http://127.0.0.1:8080/health",
  * "http+unix:/var/run/docker.sock:/_ping" or similar (CHECKS decides and documents), "file:/p",
- * "exec:cmd args"). Allocates (only here). 0, or -1 after printing "usher: <where>: <why>". */
+ * "exec:cmd args"). Allocates (only here). 0, or -1 after printing "usher: <where>: <why>";
+ * -2 (also printed) when the text is well-formed but its host does not resolve: hosts are
+ * numeric, from /etc/hosts or localhost, looked up here once (no DNS; docs/health.md). */
 int check_parse(const char *text, const char *where, struct check_spec *spec);
 
 enum check_state { CHECK_PENDING, CHECK_PASSED, CHECK_FAILED, CHECK_NEEDS_EXEC };

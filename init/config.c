@@ -65,10 +65,19 @@ static enum section parse_section(char *line, const char *where, const char **na
 
 int config_read(const char *path)
 {
+	if (config_count == CONFIG_MAX_FILES) {
+		usher_err("%s: more than %d config files", path, CONFIG_MAX_FILES);
+		return -1;
+	}
 	char *text = read_small_file(path, CONFIG_MAX_BYTES, NULL);
 	if (!text)
 		return -1;
-	config_texts[config_count++ % CONFIG_MAX_FILES] = text; /* setters keep pointers into it */
+	config_texts[config_count++] = text; /* setters keep pointers into it */
+	return config_parse(text, path);
+}
+
+int config_parse(char *text, const char *path)
+{
 	enum section section = NONE;
 	const char *name = NULL;
 	int service = -1;

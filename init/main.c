@@ -28,7 +28,7 @@ static char **workload_environment(void)
 {
 	/* No credentials asked for: the environment passes through untouched, uncopied. */
 	char **env = settings.creds_used ? creds_env() : environ;
-	const char *home = sandbox_home();
+	const char *home = sandbox_home(sandbox_plan_main());
 	if (!home)
 		return env;
 	const char *own_home = getenv("HOME");
@@ -142,7 +142,7 @@ int main(int argc, char **argv)
 	 * phase saves the copies (and their page faults) on every plain start. */
 	int rc = settings.creds_used ? creds_prepare(environ) : 0;
 	if (rc == 0)
-		rc = sandbox_prepare();
+		rc = sandbox_prepare(sandbox_plan_main());
 	if (command_argv)
 		proc_register(&w); /* first: the reaper looks at it first */
 	if (rc == 0 && command_argv)
@@ -155,7 +155,7 @@ int main(int argc, char **argv)
 	}
 	w.take_terminal = isatty(STDIN_FILENO);
 	w.signal_group = settings.kill_group;
-	w.sandboxed = sandbox_active();
+	w.plan = sandbox_plan_main();
 	/* With services the workload starts once they are ready (supervise.c). */
 	if (command_argv && !service_count && proc_start(&w) != 0) {
 		creds_wipe();

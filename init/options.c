@@ -103,11 +103,7 @@ static int set_verbosity(const char *value, const char *where)
 
 static int set_grace(const char *value, const char *where)
 {
-	if (parse_duration_ms(value, &settings.grace_ms) != 0) {
-		usher_err("%s: '%s' is not a duration (e.g. 10s, 500ms, 2m)", where, value);
-		return -1;
-	}
-	return 0;
+	return duration_option(value, where, &settings.grace_ms);
 }
 
 static int set_rewrite(const char *value, const char *where)
@@ -123,6 +119,16 @@ static int set_expand_argv(const char *value, const char *where)
 	settings.expand_argv = on;
 	if (on)
 		settings.creds_used = true; /* expansion reads the credentials' environment */
+	return 0;
+}
+
+static int set_control_socket(const char *value, const char *where)
+{
+	if (strcmp(value, "none") != 0 && (value[0] != '/' || strlen(value) > 100)) {
+		usher_err("%s: '%s' is not an absolute path of at most 100 bytes, or none", where, value);
+		return -1;
+	}
+	settings.control_socket = value;
 	return 0;
 }
 
@@ -188,6 +194,9 @@ const struct usher_opt init_options[] = {
 	  set_log_prefix },
 	{ "grace", 0, "TimeoutStopSec", "DURATION",
 	  "SIGTERM to SIGKILL delay when stopping what is left (default 10s)", set_grace },
+	{ "control-socket", 0, "ControlSocket", "PATH|none",
+	  "the socket of usher status/health (default " "/run/usher/control.sock)",
+	  set_control_socket },
 	{ 0 },
 };
 
@@ -385,8 +394,13 @@ static void print_help(void)
 	printf("\nSandbox:\n");
 	print_table(sandbox_options);
 	printf("\nEvery --long-option is also the variable USHER_LONG_OPTION; [Key=] is its name in\n"
-	       "the config file's [Service] section. tini's TINI_SUBREAPER, TINI_KILL_PROCESS_GROUP,\n"
+	       "the config file's [Service] section. A [Service NAME] section is a service started\n"
+	       "before the command (ExecStart=, After=, ReadyCheck=, Restart=...: docs/services.md);\n"
+	       "a [Login NAME] section a login helper. tini's TINI_SUBREAPER, TINI_KILL_PROCESS_GROUP,\n"
 	       "TINI_VERBOSITY and dumb-init's DUMB_INIT_SETSID=0 are honoured.\n\n"
+	       "Subcommands, only as usher's first argument (`usher -- probe` runs a workload\n"
+	       "called probe): usher probe SPEC... (docs/health.md), usher status,\n"
+	       "usher health [NAME...].\n\n"
 	       "Exit status: the workload's, or 128+N if signal N killed it; 125 if usher itself\n"
 	       "failed (usage, config, credentials, login helper, sandbox), 126 if the command\n"
 	       "cannot be executed, 127 if it is not found.\n");

@@ -14,6 +14,7 @@ struct init_settings {
 	long grace_ms;         /* --grace: SIGTERM to SIGKILL at the final stop */
 	int expand_argv;       /* --expand-argv: 1 yes, 0 no, -1 when credentials are used */
 	bool creds_used;       /* a credentials option or [Login] section was given */
+	const char *control_socket; /* --control-socket: NULL default path, "none" for no socket */
 	bool log_prefix;       /* --log-prefix: services' output lines start with "NAME: " */
 };
 

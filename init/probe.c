@@ -128,8 +128,9 @@ int probe_main(int argc, char **argv)
 	if (!specs)
 		return usage("out of memory", "");
 	for (int s = 0; s < count; s++) {
-		if (check_parse(argv[i + s], "probe", &specs[s]) != 0)
-			return PROBE_USAGE;
+		int parsed = check_parse(argv[i + s], "probe", &specs[s]);
+		if (parsed != 0) /* printed; an unknown host is a failure, not bad usage */
+			return parsed == -2 ? PROBE_FAILED : PROBE_USAGE;
 		specs[s].expect_status = (int)expect;
 	}
 	static struct check_run run;

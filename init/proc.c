@@ -110,7 +110,8 @@ static int child_fds(const struct proc *p, int in_fd)
 /* Runs in the child, vforked or forked: only async-signal-safe calls before execve, and
  * never returns. A failure is written to report_fd (forked) or *shared (vforked). */
 static void __attribute__((noreturn))
-become(const struct proc *p, int in_fd, int report_fd, struct exec_report *shared, pid_t parent)
+become(const struct proc *p, bool sandboxed, int in_fd, int report_fd, struct exec_report *shared,
+       pid_t parent)
 {
 	struct exec_report report = { 1, 0 };
 	bool main = p->kind == PROC_MAIN;
@@ -143,7 +144,7 @@ become(const struct proc *p, int in_fd, int report_fd, struct exec_report *share
 	sigemptyset(&none);
 	report.step = 6;
 	if (sigprocmask(SIG_SETMASK, p->child_mask ? p->child_mask : &none, NULL) != 0 ||
-	    (p->sandboxed && sandbox_apply() != 0))
+	    (sandboxed && sandbox_apply(p->plan) != 0))
 		goto fail; /* sandbox_apply() said why */
 	report.step = 3;
 	execve(p->path, p->argv, p->envp);
@@ -178,7 +179,8 @@ int proc_start(struct proc *p)
 	p->timed_out = p->abandoned = false;
 	p->input_done = 0;
 	/* The plain main command: vfork, nothing else (start-up speed is benchmarked). */
-	bool fast = p->kind == PROC_MAIN && !p->sandboxed;
+	bool sandboxed = p->plan && sandbox_active(p->plan);
+	bool fast = p->kind == PROC_MAIN && !sandboxed;
 	if (p->input == INPUT_TEXT &&
 	    (pipe2(in, O_CLOEXEC) != 0 || fcntl(in[1], F_SETFL, O_NONBLOCK) != 0))
 		goto fail;
@@ -190,7 +192,7 @@ int proc_start(struct proc *p)
 	if (pid < 0)
 		goto fail;
 	if (pid == 0)
-		become(p, in[0], report[1], fast ? &shared : NULL, parent);
+		become(p, sandboxed, in[0], report[1], fast ? &shared : NULL, parent);
 	p->pid = pid;
 	p->state = PROC_RUNNING;
 	p->started_ms = p->run_timeout_ms || !fast ? now_ms() : 0;

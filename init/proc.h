@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+struct sandbox_plan;
+
 enum proc_kind { PROC_MAIN, PROC_SERVICE, PROC_HELPER, PROC_CHECK };
 enum proc_input { INPUT_NULL, INPUT_INHERIT, INPUT_TEXT, INPUT_FILE };
 enum proc_state {
@@ -23,7 +25,7 @@ struct proc {
 	enum proc_kind kind;
 	const char *path;           /* resolved program */
 	char **argv, **envp;
-	bool sandboxed;             /* sandbox_apply() in the child (the main command only, for now) */
+	const struct sandbox_plan *plan; /* sandbox_apply(plan) in the child when active; NULL: none */
 	enum proc_input input;
 	const char *input_text;     /* INPUT_TEXT: fed over a non-blocking pipe from the loop */
 	size_t input_len, input_done;

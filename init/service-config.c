@@ -3,11 +3,13 @@
 #include "envfile.h"
 #include "opt.h"
 #include "options.h"
+#include "sandbox.h"
 #include "service.h"
 #include "signals.h"
 #include "util.h"
 
 #include <signal.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,18 +18,19 @@
 struct service_def service_defs[SERVICE_MAX];
 unsigned service_count;
 
-/* Kept until service_defs_finish(): names of dependencies (resolved there, as a service may
- * name one defined further down), and sandbox keys (applied to the service's own plan). */
+/* Names of dependencies, kept until service_defs_finish() resolves them (a service may name
+ * one defined further down, or in a later config file). */
 struct pending {
 	unsigned owner;
-	unsigned char kind;           /* DEP_*, or 0 for a sandbox key */
-	const struct usher_opt *opt;  /* sandbox key */
-	char *text;                   /* a name, or the sandbox key's value */
+	unsigned char kind; /* DEP_* */
+	char *name;
 	const char *where;
 };
 static struct pending *pendings;
 static size_t pending_count;
 static const char *check_where[SERVICE_MAX][2]; /* ReadyCheck=, HealthCheck= */
+static char **wheres; /* every "file:line" kept, so that service_defs_reset() can free them */
+static size_t where_count;
 
 static void *or_die(void *p)
 {
@@ -45,9 +48,26 @@ static void free_list(char **list)
 	free(list);
 }
 
-/* Every message about a key: "usher: FILE:LINE: service "web": Key=: why". */
-#define bad(d, where, key, fmt, ...) \
-	usher_err("%s: service \"%s\": %s=: " fmt, where, (d)->name, key, __VA_ARGS__)
+/* Every message about a service: "usher: FILE:LINE: service "web": [Key=: ]why". -1. */
+__attribute__((format(printf, 4, 5))) static int bad(const struct service_def *d,
+						     const char *where, const char *key,
+						     const char *fmt, ...)
+{
+	char why[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	usher_err("%s: service \"%s\": %s%s%s", where, d->name, key ? key : "", key ? "=: " : "",
+		  why);
+	return -1;
+}
+
+static const char *keep_where(const char *where)
+{
+	wheres = or_die(realloc(wheres, (where_count + 1) * sizeof *wheres));
+	return wheres[where_count++] = or_die(strdup(where));
+}
 
 int service_open(const char *name, const char *where)
 {
@@ -69,7 +89,7 @@ int service_open(const char *name, const char *where)
 	struct service_def *d = &service_defs[service_count];
 	*d = (struct service_def){
 		.name = or_die(strdup(name)),
-		.where = where,
+		.where = keep_where(where),
 		.restart = RESTART_ON_FAILURE,
 		.restart_ms = 100,
 		.restart_max_ms = 30000,
@@ -88,12 +108,12 @@ int service_open(const char *name, const char *where)
 	return (int)service_count++;
 }
 
-static void pending_add(unsigned owner, unsigned kind, const struct usher_opt *opt,
-			const char *text, size_t len, const char *where)
+static void pending_add(unsigned owner, unsigned kind, const char *name, size_t len,
+			const char *where)
 {
 	pendings = or_die(realloc(pendings, (pending_count + 1) * sizeof *pendings));
-	pendings[pending_count++] = (struct pending){ owner, (unsigned char)kind, opt,
-						      or_die(strndup(text, len)), where };
+	pendings[pending_count++] = (struct pending){ owner, (unsigned char)kind,
+						      or_die(strndup(name, len)), where };
 }
 
 /* An empty value resets a list, as in systemd. */
@@ -104,8 +124,21 @@ static void pending_reset(unsigned owner, unsigned kind)
 		if (pendings[i].owner != owner || pendings[i].kind != kind)
 			pendings[kept++] = pendings[i];
 		else
-			free(pendings[i].text);
+			free(pendings[i].name);
 	pending_count = kept;
+}
+
+/* A sandbox key goes to the service's own plan (a service gets only its own section's keys,
+ * like a systemd unit); the setter checks the value and prints file:line itself. */
+static int set_sandbox_key(struct service_def *d, const struct usher_opt *o, const char *value,
+			   const char *where)
+{
+	if (!d->sandbox && !(d->sandbox = sandbox_plan_new()))
+		return -1;
+	sandbox_plan_select(d->sandbox);
+	int rc = o->set(value, where); /* may keep value: it is in the config text, kept for good */
+	sandbox_plan_select(NULL);
+	return rc;
 }
 
 static const char *const dep_keys[] = { "After", "Requires", "Wants", "BindsTo" }; /* DEP_* */
@@ -116,7 +149,7 @@ static int set_dependencies(unsigned index, unsigned kind, const char *value, co
 		pending_reset(index, kind);
 	for (const char *p = value; *(p += strspn(p, " \t"));) {
 		size_t len = strcspn(p, " \t");
-		pending_add(index, kind, NULL, p, len, where);
+		pending_add(index, kind, p, len, where);
 		p += len;
 	}
 	return 0;
@@ -142,7 +175,7 @@ static int set_success_status(struct service_def *d, const char *value, const ch
 			d->success_signal[sig] = true;
 		else
 			return bad(d, where, "SuccessExitStatus", "\"%s\" is not an exit code (0-255) "
-				   "or a signal name", word), -1;
+				   "or a signal name", word);
 	}
 	return 0;
 }
@@ -173,8 +206,8 @@ static int set_exec_start(struct service_def *d, const char *value, const char *
 	if (split_words(value, &argv, &count, where, label(d, "ExecStart")) != 0)
 		return free_list(argv), -1;
 	if (count && strchr("-@:+!|", argv[0][0]))
-		return free_list(argv), bad(d, where, "ExecStart", "%s", "systemd's prefixes "
-					    "(- @ : + !) are not supported"), -1;
+		return free_list(argv), bad(d, where, "ExecStart", "systemd's prefixes "
+					    "(- @ : + !) are not supported");
 	free_list(d->exec_argv);
 	d->exec_argv = argv; /* an empty value clears it */
 	d->exec_where = where;
@@ -196,8 +229,7 @@ static int set_environment(struct service_def *d, const char *value, const char 
 		return -1;
 	size_t bad_word = words_bad_assignment(d->environment, first, count);
 	if (bad_word) /* the value may be a secret: name the word, not its text */
-		return usher_err("%s: %s: word %zu is not KEY=VALUE", where,
-				 label(d, "Environment"), bad_word), -1;
+		return bad(d, where, "Environment", "word %zu is not KEY=VALUE", bad_word);
 	return 0;
 }
 
@@ -222,11 +254,11 @@ static int set_environment_file(struct service_def *d, const char *value, const 
 		snprintf(name, sizeof name, "%.*s", (int)(colon - path), path);
 		if (envfile_format_parse(name, &format) != 0)
 			return bad(d, where, "EnvironmentFile", "unknown format \"%s\" (nomad or docker)",
-				   name), -1;
+				   name);
 		path = colon + 1;
 	}
 	if (!*path)
-		return bad(d, where, "EnvironmentFile", "%s", "missing path"), -1;
+		return bad(d, where, "EnvironmentFile", "missing path");
 	d->environment_files = or_die(realloc(d->environment_files, (n + 2) * sizeof(char *)));
 	d->environment_files[n] = or_die(strdup(value));
 	d->environment_files[n + 1] = NULL;
@@ -240,13 +272,13 @@ static const struct key {
 	const char *name;
 	unsigned char kind;
 	unsigned short offset;
-	const char *choices; /* K_CHOICE: "a\0b\0", in the enum's order */
+	const char *choices; /* K_CHOICE: "a, b", in the enum's order */
 } keys[] = {
-	{ "Type", K_CHOICE, AT(type), "simple\0oneshot\0notify\0" },
-	{ "Restart", K_CHOICE, AT(restart), "no\0on-failure\0always\0" },
-	{ "FailureAction", K_CHOICE, AT(failure_action), "none\0exit\0" },
-	{ "SuccessAction", K_CHOICE, AT(success_action), "none\0exit\0" },
-	{ "HealthAction", K_CHOICE, AT(health_action), "restart\0stop\0none\0" },
+	{ "Type", K_CHOICE, AT(type), "simple, oneshot, notify" },
+	{ "Restart", K_CHOICE, AT(restart), "no, on-failure, always" },
+	{ "FailureAction", K_CHOICE, AT(failure_action), "none, exit" },
+	{ "SuccessAction", K_CHOICE, AT(success_action), "none, exit" },
+	{ "HealthAction", K_CHOICE, AT(health_action), "restart, stop, none" },
 	{ "RestartSec", K_MS, AT(restart_ms), NULL },
 	{ "RestartMaxDelaySec", K_MS, AT(restart_max_ms), NULL },
 	{ "StartLimitIntervalSec", K_MS, AT(start_limit_interval_ms), NULL },
@@ -269,13 +301,14 @@ static int set_one_value(struct service_def *d, const struct key *k, const char 
 	switch (k->kind) {
 	case K_CHOICE: {
 		int index = 0;
-		for (const char *c = k->choices; *c; c += strlen(c) + 1, index++)
-			if (strcmp(c, value) == 0)
+		for (const char *c = k->choices;; index++) {
+			size_t n = strcspn(c, ",");
+			if (strncmp(c, value, n) == 0 && value[n] == '\0')
 				return *(int *)field = index, 0;
-		char list[64], *out = list;
-		for (const char *c = k->choices; *c; c += strlen(c) + 1)
-			out += sprintf(out, "%s%s", out == list ? "" : ", ", c);
-		return bad(d, where, k->name, "\"%s\" is not one of %s", value, list), -1;
+			if (!c[n])
+				return bad(d, where, k->name, "\"%s\" is not one of %s", value, k->choices);
+			c += n + 2;
+		}
 	}
 	case K_TIMEOUT:
 		if (strcmp(value, "infinity") == 0)
@@ -285,20 +318,20 @@ static int set_one_value(struct service_def *d, const struct key *k, const char 
 	case K_MS_POSITIVE:
 		if (parse_duration_ms(value, &number) != 0 || (k->kind == K_MS_POSITIVE && !number))
 			return bad(d, where, k->name, "\"%s\" is not a %sduration (e.g. 100ms, 30s, 2m)",
-				   value, k->kind == K_MS_POSITIVE ? "positive " : ""), -1;
+				   value, k->kind == K_MS_POSITIVE ? "positive " : "");
 		return *(long *)field = number, 0;
 	case K_COUNT:
 		if (parse_long(value, 1, 1000000, &number) != 0)
 			return bad(d, where, k->name, "\"%s\" is not a number from 1 to 1000000",
-				   value), -1;
+				   value);
 		return *(long *)field = number, 0;
 	case K_SIGNAL:
 		if ((number = signal_from_name(value)) < 1)
-			return bad(d, where, k->name, "unknown signal \"%s\"", value), -1;
+			return bad(d, where, k->name, "unknown signal \"%s\"", value);
 		return *(int *)field = (int)number, 0;
 	default: /* K_PATH */
 		if (*value != '/')
-			return bad(d, where, k->name, "\"%s\" is not an absolute path", value), -1;
+			return bad(d, where, k->name, "\"%s\" is not an absolute path", value);
 		free(*(char **)field);
 		return *(const char **)field = or_die(strdup(value)), 0;
 	}
@@ -307,6 +340,7 @@ static int set_one_value(struct service_def *d, const struct key *k, const char 
 int service_set(unsigned index, const char *key, const char *value, const char *where)
 {
 	struct service_def *d = &service_defs[index];
+	where = keep_where(where);
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
 		if (strcmp(keys[i].name, key) == 0)
 			return set_one_value(d, &keys[i], value, where);
@@ -325,9 +359,8 @@ int service_set(unsigned index, const char *key, const char *value, const char *
 		return set_check(d, *key == 'H', value, where);
 	for (const struct usher_opt *o = sandbox_options; o->set; o++)
 		if (o->conf_key && strcmp(o->conf_key, key) == 0)
-			return pending_add(index, 0, o, value, strlen(value), where), 0;
-	usher_err("%s: service \"%s\": unknown key %s=", where, d->name, key);
-	return -1;
+			return set_sandbox_key(d, o, value, where);
+	return bad(d, where, NULL, "unknown key %s=", key);
 }
 
 /* ---------------------------------------------------------------- after every option */
@@ -336,17 +369,15 @@ static int resolve_dependencies(void)
 {
 	for (size_t i = 0; i < pending_count; i++) {
 		const struct pending *p = &pendings[i];
-		if (!p->kind)
-			continue;
 		struct service_def *d = &service_defs[p->owner];
 		const char *key = dep_keys[__builtin_ctz(p->kind)];
 		unsigned j = 0;
-		while (j < service_count && strcmp(service_defs[j].name, p->text) != 0)
+		while (j < service_count && strcmp(service_defs[j].name, p->name) != 0)
 			j++;
 		if (j == service_count)
-			return bad(d, p->where, key, "no [Service %s] in the configuration", p->text), -1;
+			return bad(d, p->where, key, "no [Service %s] in the configuration", p->name);
 		if (j == p->owner)
-			return bad(d, p->where, key, "%s", "a service cannot depend on itself"), -1;
+			return bad(d, p->where, key, "a service cannot depend on itself");
 		d->deps[j] |= p->kind;
 		d->dep_where[j] = p->where;
 	}
@@ -376,49 +407,48 @@ static int find_cycle(unsigned at, unsigned char *state, unsigned *path, unsigne
 		strcpy(out, service_defs[j].name);
 		const struct service_def *start = &service_defs[j];
 		unsigned next = first < depth ? path[first + 1] : j;
-		usher_err("%s: service \"%s\": dependency cycle %s", start->dep_where[next],
-			  start->name, text);
-		return -1;
+		return bad(start, start->dep_where[next], NULL, "dependency cycle %s", text);
 	}
 	state[at] = 2; /* done: no cycle through it */
 	return 0;
 }
 
-/* Sandbox keys of a service go to its own plan. SANDBOX: once sandbox_plan_new() and
- * sandbox_plan_select() are merged, this becomes: d->sandbox = sandbox_plan_new();
- * sandbox_plan_select(d->sandbox); p->opt->set(p->text, p->where) for each key; and
- * sandbox_plan_select(sandbox_plan_main()). Until then a service cannot be sandboxed,
- * and running it unsandboxed would fail open: refused. */
-static int apply_sandbox_keys(void)
+/* Each service's plan is prepared here (user lookup, capabilities, seccomp filter), so a bad
+ * one stops usher before anything runs; the runtime only applies it. */
+static int prepare_sandboxes(void)
 {
-	for (size_t i = 0; i < pending_count; i++)
-		if (!pendings[i].kind) {
-			const struct pending *p = &pendings[i];
-			return bad(&service_defs[p->owner], p->where, p->opt->conf_key, "%s",
-				   "per-service sandbox settings are not available yet (usher's "
-				   "sandbox plans are not merged)"), -1;
-		}
+	for (unsigned i = 0; i < service_count; i++)
+		if (service_defs[i].sandbox && sandbox_prepare(service_defs[i].sandbox) != 0)
+			return -1;
 	return 0;
+}
+
+/* The stored text becomes a parsed spec (check_parse keeps its own copy of the text). */
+static int parse_stored_check(struct check_spec *spec, const char *where)
+{
+	char *text = (char *)spec->text;
+	int rc = check_parse(text, where, spec);
+	free(text);
+	return rc;
 }
 
 static int check_service(struct service_def *d)
 {
 	unsigned i = (unsigned)(d - service_defs);
 	if (!d->exec_argv || !d->exec_argv[0])
-		return usher_err("%s: service \"%s\": no ExecStart=", d->where, d->name), -1;
+		return bad(d, d->where, NULL, "no ExecStart=");
 	if (d->type == SERVICE_ONESHOT && d->restart == RESTART_ALWAYS)
-		return usher_err("%s: service \"%s\": Restart=always does not go with Type=oneshot",
-				 d->where, d->name), -1;
+		return bad(d, d->where, NULL, "Restart=always does not go with Type=oneshot");
 	if (d->has_ready_check && d->type != SERVICE_SIMPLE)
-		return bad(d, check_where[i][0], "ReadyCheck", "%s", "only for Type=simple (a "
-			   "oneshot is ready when it exits 0, a notify service when it says READY=1)"), -1;
+		return bad(d, check_where[i][0], "ReadyCheck", "only for Type=simple (a "
+			   "oneshot is ready when it exits 0, a notify service when it says READY=1)");
 	if (d->restart_max_ms < d->restart_ms)
-		return usher_err("%s: service \"%s\": RestartMaxDelaySec= is shorter than RestartSec=",
-				 d->where, d->name), -1;
-	/* CHECKS: once init/check.c is merged, parse both specs here, before anything runs:
-	 *   if (d->has_ready_check && check_parse(d->ready_check.text, check_where[i][0], &d->ready_check)) return -1;
-	 *   if (d->has_health_check && check_parse(d->health_check.text, check_where[i][1], &d->health_check)) return -1;
-	 * Until then only the text is stored (spec->text). */
+		return bad(d, d->where, NULL, "RestartMaxDelaySec= is shorter than RestartSec=");
+	/* Both specs are parsed here, before anything runs (names resolved, exec: split). */
+	if (d->has_ready_check && parse_stored_check(&d->ready_check, check_where[i][0]) != 0)
+		return -1;
+	if (d->has_health_check && parse_stored_check(&d->health_check, check_where[i][1]) != 0)
+		return -1;
 	if (d->stop_timeout_ms <= 0)
 		d->stop_timeout_ms = settings.grace_ms; /* also TimeoutStopSec=infinity: capped there */
 	if (!d->environment)
@@ -438,12 +468,43 @@ int service_defs_finish(void)
 	for (unsigned i = 0; i < service_count; i++)
 		if (check_service(&service_defs[i]) != 0)
 			return EXIT_USHER_FAILED;
-	if (apply_sandbox_keys() != 0)
+	if (prepare_sandboxes() != 0)
 		return EXIT_USHER_FAILED;
 	for (size_t i = 0; i < pending_count; i++)
-		free(pendings[i].text);
+		free(pendings[i].name);
 	free(pendings);
 	pendings = NULL;
 	pending_count = 0;
 	return 0;
+}
+
+static void free_check(struct check_spec *c)
+{
+	free((char *)c->text); /* ours before check_parse(), then its copy */
+	free((char *)c->http_host);
+	free((char *)c->http_path);
+	free_list(c->exec_argv);
+}
+
+/* Tests and the fuzzer: forget every service, freeing what service_set() allocated. */
+void service_defs_reset(void)
+{
+	for (unsigned i = 0; i < service_count; i++) {
+		struct service_def *d = &service_defs[i];
+		free((char *)d->name);
+		free_list(d->exec_argv);
+		free_list(d->environment);
+		free_list((char **)d->environment_files);
+		free((char *)d->working_directory);
+		free_check(&d->ready_check);
+		free_check(&d->health_check);
+		memset(d, 0, sizeof *d);
+	}
+	for (size_t i = 0; i < pending_count; i++)
+		free(pendings[i].name);
+	free(pendings);
+	pendings = NULL;
+	pending_count = service_count = 0;
+	while (where_count)
+		free(wheres[--where_count]);
 }

@@ -57,7 +57,7 @@ static int prepare_one(struct svc *s, const struct service_def *d, char **env)
 	s->proc = (struct proc){
 		.name = d->name, .kind = PROC_SERVICE, .argv = argv, .envp = envp,
 		.input = INPUT_NULL, .out_fd = -1, .err_fd = -1, .cwd = d->working_directory,
-		.signal_group = true, .kill_signal = d->kill_signal,
+		.signal_group = true, .kill_signal = d->kill_signal, .plan = d->sandbox,
 		.stop_timeout_ms = d->stop_timeout_ms, .exited = svc_exited, .owner = s,
 	};
 	if (proc_resolve(&s->proc, path) != 0) {

@@ -53,10 +53,14 @@ extern unsigned service_count;
 /* config.c: "[Service NAME]" opens service NAME (a new one, or an error if NAME repeats);
  * returns its index, or -1 after printing. */
 int service_open(const char *name, const char *where);
-/* config.c: one Key=Value of the open service. 0, or -1 after printing "usher: FILE:LINE: ...". */
+/* config.c: one Key=Value of the open service. 0, or -1 after printing "usher: FILE:LINE: ...".
+ * Both copy where (it need not last); value must last for a sandbox key (as for any option:
+ * the setters of sandbox_options[] may keep it, and write into the service's own plan). */
 int service_set(unsigned index, const char *key, const char *value, const char *where);
 /* After every option and config file: resolve dependency names, refuse unknown names and cycles
  * (naming file and line), apply defaults. 0, or EXIT_USHER_FAILED after printing. */
 int service_defs_finish(void);
+/* Tests and the fuzzer only: forget every service (service_count 0), freeing their memory. */
+void service_defs_reset(void);
 
 #endif

@@ -12,9 +12,12 @@
 int signal_from_name(const char *name);
 /* "SIGTERM", or "SIG15" style for ones without a name; static storage. */
 const char *signal_name(int sig);
-/* True for signals usher catches and forwards (everything but SIGKILL, SIGSTOP,
- * SIGCHLD and the synchronous faults). */
+/* True for signals usher catches and forwards (everything but SIGKILL, SIGSTOP and
+ * SIGCHLD; the fault signals too, when a process sent them). */
 bool signal_is_forwardable(int sig);
+/* False for a fault signal the kernel queued about usher itself (si_code > 0): not the
+ * workload's to get. True for everything a process sent with kill() or sigqueue(). */
+bool signal_from_process(int sig, int code);
 /* Fills set with every forwardable signal plus SIGCHLD: what usher blocks. */
 void signal_fill_handled(sigset_t *set);
 

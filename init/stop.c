@@ -15,6 +15,8 @@
 
 #define MAX_TRACKED 65536
 #define FALLBACK_TRACKED 1024
+#define SEEN_SLOTS (2 * MAX_TRACKED) /* a power of two, half full at most */
+#define MAX_WALKS 16 /* a process that forks without end cannot hold the stop forever */
 
 /* Descendants still to visit. The big list is mapped only when a subreaper's final stop
  * needs it: in .bss it would scatter usher's few hot variables over more pages (a page
@@ -23,6 +25,16 @@
 static pid_t fallback[FALLBACK_TRACKED];
 static pid_t *pending;
 static size_t pending_capacity, pending_count;
+
+/* The pids signalled by this call of signal_everyone(), so that a walk repeated until it
+ * finds nobody new signals no one twice (a second SIGTERM means "hurry" to some programs).
+ * Open addressing; a slot holding an older call's number is free. NULL without the map. */
+static struct seen_slot {
+	pid_t pid;
+	unsigned call;
+} *seen;
+static unsigned call_number;
+static size_t seen_count;
 
 static void push(pid_t pid)
 {
@@ -34,17 +46,34 @@ static void ensure_pending_list(void)
 {
 	if (pending)
 		return;
-	void *list = mmap(NULL, MAX_TRACKED * sizeof(pid_t), PROT_READ | PROT_WRITE,
-			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (list == MAP_FAILED) {
+	size_t list_bytes = MAX_TRACKED * sizeof(pid_t);
+	char *map = mmap(NULL, list_bytes + SEEN_SLOTS * sizeof *seen, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (map == MAP_FAILED) {
 		pending = fallback;
 		pending_capacity = FALLBACK_TRACKED;
 	} else {
-		pending = list;
+		pending = (pid_t *)map;
 		pending_capacity = MAX_TRACKED;
+		seen = (struct seen_slot *)(map + list_bytes);
 	}
 }
 
+/* True the first time pid is met in this call (and when there is no room to remember). */
+static bool first_time(pid_t pid)
+{
+	if (!seen || seen_count >= SEEN_SLOTS / 2)
+		return true;
+	for (size_t i = (size_t)pid * 2654435761u % SEEN_SLOTS;; i = (i + 1) % SEEN_SLOTS) {
+		if (seen[i].call != call_number) {
+			seen[i] = (struct seen_slot){ pid, call_number };
+			seen_count++;
+			return true;
+		}
+		if (seen[i].pid == pid)
+			return false;
+	}
+}
 /* Reads one children file in chunks, pushing each pid; a pid split across chunks is kept. */
 static void push_children_listed_in(const char *file)
 {
@@ -103,6 +132,25 @@ static void push_children_of(pid_t pid)
 	close(dir);
 }
 
+/* One walk over usher's descendants; signals each one not met before. How many it did. */
+static size_t walk_and_signal(int sig)
+{
+	size_t signalled = 0;
+	pending_count = 0;
+	push_children_of(getpid());
+	while (pending_count > 0) {
+		pid_t pid = pending[--pending_count];
+		/* Signal before descending so a parent cannot spawn past the walk unnoticed. */
+		if (first_time(pid)) {
+			signalled++;
+			if (kill(pid, sig) != 0 && errno != ESRCH)
+				usher_warn("kill(%d, %d): %s", (int)pid, sig, strerror(errno));
+		}
+		push_children_of(pid);
+	}
+	return signalled;
+}
+
 void signal_everyone(int sig, bool is_pid1)
 {
 	if (is_pid1) {
@@ -111,13 +159,11 @@ void signal_everyone(int sig, bool is_pid1)
 		return;
 	}
 	ensure_pending_list();
-	pending_count = 0;
-	push_children_of(getpid());
-	while (pending_count > 0) {
-		pid_t pid = pending[--pending_count];
-		/* Signal before descending so a parent cannot spawn past the walk unnoticed. */
-		if (kill(pid, sig) != 0 && errno != ESRCH)
-			usher_warn("kill(%d, %d): %s", (int)pid, sig, strerror(errno));
-		push_children_of(pid);
-	}
+	call_number++;
+	seen_count = 0;
+	/* A process signalled during the walk may die before its children list is read: they
+	 * are then re-parented to usher, whose list was read first. So walk again until a walk
+	 * finds nobody new (without the map to remember who was signalled, walk once). */
+	for (int walk = 0; walk_and_signal(sig) > 0 && seen && walk < MAX_WALKS; walk++)
+		;
 }

@@ -1,6 +1,9 @@
 /* init/subcommand.c — the table of usher's subcommands, consulted by main() before any
  * option is parsed. One row each; docs/health.md and --help list them. */
 #include "subcommand.h"
+#include "control.h"
+
+#include "seccomp-compile.h"
 
 #include <string.h>
 
@@ -9,6 +12,9 @@ static const struct {
 	subcommand_fn *run;
 } subcommands[] = {
 	{ "probe", probe_main },
+	{ "status", control_status_main },
+	{ "health", control_health_main },
+	{ "seccomp", sandbox_seccomp_main }, /* sandbox/seccomp-compile.c */
 };
 
 subcommand_fn *subcommand_find(const char *name)

@@ -178,7 +178,7 @@ static void reap_all(void)
 			continue;
 		}
 		if (!proc_reaped(pid, status) && settings.warn_on_reap)
-			usher_warn("reaped zombie process %d", (int)pid);
+			usher_warn("Reaped zombie process with pid=%d", (int)pid); /* tini's words */
 		/* After SIGKILL: a killed parent's children are ours now and were not yet in the
 		 * /proc walk (not PID 1): kill them too. */
 		if (sv.killed && sv.phase == STOPPING && !sv.is_pid1)
@@ -267,7 +267,8 @@ static void drain_signals(int signal_fd)
 		if (got <= 0)
 			return;
 		for (size_t i = 0; i < (size_t)got / sizeof batch[0]; i++)
-			handle_signal((int)batch[i].ssi_signo);
+			if (signal_from_process((int)batch[i].ssi_signo, batch[i].ssi_code))
+				handle_signal((int)batch[i].ssi_signo);
 	}
 }
 
@@ -278,7 +279,8 @@ static int wait_for_signal(const sigset_t *handled, int timeout_ms)
 	siginfo_t info;
 	int sig = sigtimedwait(handled, &info, timeout_ms < 0 ? NULL : &timeout);
 	if (sig > 0) {
-		handle_signal(sig);
+		if (signal_from_process(sig, info.si_code))
+			handle_signal(sig);
 		return 1;
 	}
 	if (errno == EAGAIN)
@@ -364,6 +366,7 @@ int supervise(struct proc *main_proc, bool is_pid1)
 		(const void *)proc_signal, (const void *)proc_next_deadline,
 		(const void *)proc_tick, (const void *)next_deadline,
 		(const void *)deadlines_passed, (const void *)creds_watch_fd,
+		(const void *)signal_from_process,
 	};
 
 	sv.phase = RUNNING;

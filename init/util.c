@@ -74,17 +74,18 @@ void usher_debug(const char *fmt, ...)
 }
 
 /* Integer arithmetic only: strtod would pull musl's float scanner into a binary that
- * counts its kilobytes. Accepts up to three decimals ("1.5s", "0.25m"). */
+ * counts its kilobytes. Accepts up to three decimals ("1.5s", "0.25m"). Every step is
+ * bounded so nothing can overflow: the number is at most DURATION_MAX_MS units. */
 int parse_duration_ms(const char *text, long *ms)
 {
 	static const struct {
-		const char *suffix;
-		long ms;
+		char suffix[4];
+		int ms;
 	} units[] = {
 		{ "ms", 1 }, { "s", 1000 }, { "sec", 1000 }, { "m", 60000 }, { "min", 60000 },
 		{ "h", 3600000 }, { "", 1000 },
 	};
-	const long long limit = 366LL * 24 * 3600 * 1000 * 1000; /* in thousandths of a unit */
+	const long long limit = DURATION_MAX_MS * 1000LL; /* in thousandths of a unit */
 	if (!text || *text < '0' || *text > '9')
 		return -1;
 	long long thousandths = 0; /* the number times 1000 */
@@ -107,13 +108,22 @@ int parse_duration_ms(const char *text, long *ms)
 	}
 	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
 		if (strcmp(p, units[i].suffix) == 0) {
+			/* At most 2.1e12 * 3.6e6 = 7.5e18 < LLONG_MAX. */
 			long long total = thousandths * units[i].ms / 1000;
-			if (total > limit / 1000)
+			if (total > DURATION_MAX_MS)
 				return -1;
 			*ms = (long)total;
 			return 0;
 		}
 	}
+	return -1;
+}
+
+int duration_option(const char *text, const char *where, long *ms)
+{
+	if (parse_duration_ms(text, ms) == 0)
+		return 0;
+	usher_err("%s: '%s' is not a duration (e.g. 10s, 500ms, 2m; at most 576h)", where, text);
 	return -1;
 }
 
@@ -145,6 +155,14 @@ int parse_long(const char *text, long min, long max, long *value)
 		return -1;
 	*value = parsed;
 	return 0;
+}
+
+size_t hash_bytes(const char *bytes, size_t len)
+{
+	size_t hash = 2166136261u;
+	for (size_t i = 0; i < len; i++)
+		hash = (hash ^ (unsigned char)bytes[i]) * 16777619u;
+	return hash;
 }
 
 long long now_ms(void)
@@ -242,39 +260,75 @@ bool section_name_valid(const char *name, size_t max)
 
 const char *keep_string(const char *text)
 {
-	static char pool[4096];
-	static size_t used;
+	/* Chunks, each starting with a pointer to the one before: all stay reachable. */
+	enum { CHUNK = 4096 - sizeof(void *) };
+	static void *last_chunk;
+	static char *room;
+	static size_t left;
 	size_t size = strlen(text) + 1;
-	if (size > sizeof pool - used) { /* a hundred origins fit; a file of services needs more */
-		char *copy = strdup(text);
-		return copy ? copy : "(option)";
+	if (size > left) {
+		size_t bytes = size > CHUNK ? size : CHUNK;
+		void **chunk = malloc(sizeof *chunk + bytes);
+		if (!chunk) {
+			usher_err("out of memory");
+			exit(EXIT_USHER_FAILED);
+		}
+		*chunk = last_chunk;
+		last_chunk = chunk;
+		room = (char *)(chunk + 1);
+		left = bytes;
 	}
-	char *copy = memcpy(pool + used, text, size);
-	used += size;
+	char *copy = memcpy(room, text, size);
+	room += size;
+	left -= size;
 	return copy;
+}
+
+const char *user_file_check(int fd, size_t max_bytes, struct stat *st)
+{
+	static char too_large[40];
+	if (fstat(fd, st) != 0)
+		return strerror(errno);
+	if (!S_ISREG(st->st_mode))
+		return "not a regular file";
+	if ((unsigned long long)st->st_size <= max_bytes)
+		return NULL;
+	snprintf(too_large, sizeof too_large, "larger than %zu KiB", max_bytes / 1024);
+	return too_large;
+}
+
+int user_file_open(const char *path, size_t max_bytes, size_t *size, const char **why)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		*why = strerror(errno);
+		return -1;
+	}
+	struct stat st;
+	*why = user_file_check(fd, max_bytes, &st);
+	/* A regular file's reads never block; a child given the fd must see it as opened. */
+	if (!*why && fcntl(fd, F_SETFL, O_RDONLY) != 0)
+		*why = strerror(errno);
+	if (*why) {
+		close(fd);
+		return -1;
+	}
+	if (size)
+		*size = (size_t)st.st_size;
+	return fd;
 }
 
 char *read_small_file(const char *path, size_t max_bytes, size_t *length)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		usher_err("%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	struct stat st;
+	size_t size = 0;
 	const char *problem = NULL;
-	if (fstat(fd, &st) != 0)
-		problem = strerror(errno);
-	else if (!S_ISREG(st.st_mode))
-		problem = "not a regular file";
-	else if ((size_t)st.st_size > max_bytes)
-		problem = "too large";
-	char *text = problem ? NULL : malloc((size_t)st.st_size + 1);
-	if (!problem && !text)
+	int fd = user_file_open(path, max_bytes, &size, &problem);
+	char *text = fd < 0 ? NULL : malloc(size + 1);
+	if (fd >= 0 && !text)
 		problem = "out of memory";
 	size_t filled = 0;
-	while (!problem && filled < (size_t)st.st_size) {
-		ssize_t got = read(fd, text + filled, (size_t)st.st_size - filled);
+	while (!problem && filled < size) {
+		ssize_t got = read(fd, text + filled, size - filled);
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got <= 0)
@@ -282,7 +336,8 @@ char *read_small_file(const char *path, size_t max_bytes, size_t *length)
 		else
 			filled += (size_t)got;
 	}
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	if (!problem) {
 		text[filled] = '\0';
 		if (strlen(text) != filled)

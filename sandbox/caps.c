@@ -17,25 +17,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* A set of capabilities as given: named ones, or ALL. */
-struct cap_list {
-	bool given;
-	bool all;
-	uint64_t mask;
-};
-
-static struct cap_list keep_list, drop_list;
-
-/* The plan from caps_plan(), applied in the child. */
-static struct cap_plan {
-	bool active;
-	bool to_non_root;
-	int last_cap;          /* highest capability the running kernel knows */
-	uint64_t final;        /* bounding = permitted = effective = inheritable */
-	uint64_t ambient;      /* final for a non-root workload, else 0 */
-	unsigned securebits;   /* bits to add; 0 for none */
-} plan;
-
 /* Securebits for a non-root workload: uid 0 gets no capabilities at execve (NOROOT), so
  * a kept CAP_SETUID cannot lead back to root's full bounding set, and neither that nor the
  * setuid fix-up (capabilities cleared when leaving uid 0) can be switched off again. */
@@ -107,19 +88,14 @@ static int add_to_list(struct cap_list *list, const char *value, const char *whe
 	return 0;
 }
 
-int caps_set_keep(const char *value, const char *where)
+int caps_set_keep(struct sbx_caps *c, const char *value, const char *where)
 {
-	return add_to_list(&keep_list, value, where, false);
+	return add_to_list(&c->keep, value, where, false);
 }
 
-int caps_set_drop(const char *value, const char *where)
+int caps_set_drop(struct sbx_caps *c, const char *value, const char *where)
 {
-	return add_to_list(&drop_list, value, where, true);
-}
-
-bool caps_requested(void)
-{
-	return keep_list.given || drop_list.given;
+	return add_to_list(&c->drop, value, where, true);
 }
 
 /* --- reading the kernel's view -------------------------------------------------------- */
@@ -189,14 +165,16 @@ static void cap_names(uint64_t mask, char *buf, size_t size)
 
 /* --- before the fork ------------------------------------------------------------------ */
 
-int caps_plan(bool to_non_root, uint64_t *workload_caps)
+int caps_plan(struct sbx_caps *c, bool to_non_root, uint64_t *workload_caps)
 {
 	struct cap_sets now;
 	if (read_cap_sets(&now) != 0)
 		return -1;
-	plan = (struct cap_plan){ .to_non_root = to_non_root, .last_cap = now.last_cap };
+	struct cap_list keep_list = c->keep, drop_list = c->drop;
+	*c = (struct sbx_caps){ .keep = keep_list, .drop = drop_list, .to_non_root = to_non_root,
+				.last_cap = now.last_cap };
 	*workload_caps = now.bounding;
-	if (!caps_requested() && !to_non_root)
+	if (!keep_list.given && !drop_list.given && !to_non_root)
 		return 0; /* root workload, nothing asked: it gets what usher has */
 
 	uint64_t named_both = keep_list.mask & drop_list.mask;
@@ -232,33 +210,46 @@ int caps_plan(bool to_non_root, uint64_t *workload_caps)
 			  several ? "them" : "it");
 		return -1;
 	}
-	plan.active = true;
-	plan.final = final;
-	plan.ambient = to_non_root ? final : 0;
-	plan.securebits = to_non_root ? non_root_securebits : 0;
+	c->active = true;
+	c->final = c->bounding = final;
+	/* An engine that switched user itself without --cap-drop ALL (podman --user 1000,
+	 * runAsUser) leaves usher a full bounding set and no CAP_SETPCAP to drop it. It cannot
+	 * matter: usher has nothing permitted to hand on, is not root, and no_new_privs (always
+	 * set with a capability plan) stops setuid binaries and file capabilities. So the set
+	 * is left as it is and read back as such; with anything permitted the drop stays a must. */
+	uid_t ruid, euid, suid;
+	if (!now.permitted && (now.bounding & ~final) && getresuid(&ruid, &euid, &suid) == 0 &&
+	    ruid && euid && suid) {
+		c->bounding = now.bounding;
+		usher_debug("bounding set left as it is: usher runs as uid %u with no capabilities",
+			    (unsigned)ruid);
+	}
+	c->ambient = to_non_root ? final : 0;
+	c->securebits = to_non_root ? non_root_securebits : 0;
 	*workload_caps = final;
 	return 0;
 }
 
 /* True once asked for (before caps_plan runs) as well as after. */
-bool caps_active(void)
+bool caps_active(const struct sbx_caps *c)
 {
-	return plan.active || keep_list.given || drop_list.given;
+	return c->active || c->keep.given || c->drop.given;
 }
 
 /* --- in the child --------------------------------------------------------------------- */
 
-int caps_before_id_switch(void)
+int caps_before_id_switch(const struct sbx_caps *c, unsigned *securebits)
 {
-	if (!plan.active)
+	*securebits = 0;
+	if (!c->active)
 		return 0;
 	struct cap_sets now;
 	if (read_cap_sets(&now) != 0)
 		return -1;
 	/* Only what is there is dropped: a runtime may have narrowed the set already, and
 	 * then usher needs no CAP_SETPCAP for it. */
-	for (int cap = 0; cap <= plan.last_cap; cap++) {
-		if ((now.bounding & bit(cap)) && !(plan.final & bit(cap)) &&
+	for (int cap = 0; cap <= c->last_cap; cap++) {
+		if ((now.bounding & bit(cap)) && !(c->bounding & bit(cap)) &&
 		    prctl(PR_CAPBSET_DROP, (unsigned long)cap, 0L, 0L, 0L) != 0) {
 			usher_err("dropping capability %d from the bounding set: %s%s", cap,
 				  strerror(errno),
@@ -266,33 +257,33 @@ int caps_before_id_switch(void)
 			return -1;
 		}
 	}
-	if (plan.securebits) {
+	if (c->securebits) {
 		if (!(now.effective & bit(CAP_SETPCAP))) {
 			/* Hardening beyond what was asked; the drop itself is complete without it. */
 			usher_debug("securebits left alone: usher lacks CAP_SETPCAP");
-			plan.securebits = 0;
 		} else {
 			int bits = prctl(PR_GET_SECUREBITS, 0L, 0L, 0L, 0L);
-			if (bits < 0 || prctl(PR_SET_SECUREBITS, (unsigned long)bits | plan.securebits,
+			if (bits < 0 || prctl(PR_SET_SECUREBITS, (unsigned long)bits | c->securebits,
 					      0L, 0L, 0L) != 0) {
 				usher_err("setting securebits: %s", strerror(errno));
 				return -1;
 			}
+			*securebits = c->securebits;
 		}
 	}
 	/* Without keep-caps, leaving uid 0 empties the permitted set the workload keeps from. */
-	if (plan.to_non_root && plan.final && prctl(PR_SET_KEEPCAPS, 1L, 0L, 0L, 0L) != 0) {
+	if (c->to_non_root && c->final && prctl(PR_SET_KEEPCAPS, 1L, 0L, 0L, 0L) != 0) {
 		usher_err("PR_SET_KEEPCAPS: %s", strerror(errno));
 		return -1;
 	}
 	return 0;
 }
 
-int caps_after_id_switch(void)
+int caps_after_id_switch(const struct sbx_caps *c)
 {
-	if (!plan.active)
+	if (!c->active)
 		return 0;
-	if (plan.to_non_root && plan.final && prctl(PR_SET_KEEPCAPS, 0L, 0L, 0L, 0L) != 0) {
+	if (c->to_non_root && c->final && prctl(PR_SET_KEEPCAPS, 0L, 0L, 0L, 0L) != 0) {
 		usher_err("PR_SET_KEEPCAPS: %s", strerror(errno));
 		return -1;
 	}
@@ -300,8 +291,8 @@ int caps_after_id_switch(void)
 	 * aimed at this process. */
 	capng_clear(CAPNG_SELECT_BOTH);
 	capng_setpid((int)getpid());
-	for (int cap = 0; cap <= plan.last_cap; cap++) {
-		if ((plan.final & bit(cap)) &&
+	for (int cap = 0; cap <= c->last_cap; cap++) {
+		if ((c->final & bit(cap)) &&
 		    capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_INHERITABLE,
 				 (unsigned)cap) != 0) {
 			usher_err("capability %d: libcap-ng refused it", cap);
@@ -318,8 +309,8 @@ int caps_after_id_switch(void)
 		usher_err("clearing the ambient set: %s", strerror(errno));
 		return -1;
 	}
-	for (int cap = 0; cap <= plan.last_cap; cap++) {
-		if ((plan.ambient & bit(cap)) &&
+	for (int cap = 0; cap <= c->last_cap; cap++) {
+		if ((c->ambient & bit(cap)) &&
 		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, (unsigned long)cap, 0L, 0L) != 0) {
 			usher_err("raising capability %d in the ambient set: %s", cap, strerror(errno));
 			return -1;
@@ -340,22 +331,22 @@ static int expect_set(const char *set_name, uint64_t have, uint64_t want)
 	return -1;
 }
 
-int caps_verify(void)
+int caps_verify(const struct sbx_caps *c, unsigned securebits)
 {
-	if (!plan.active)
+	if (!c->active)
 		return 0;
 	struct cap_sets now;
 	if (read_cap_sets(&now) != 0)
 		return -1;
-	if (expect_set("bounding", now.bounding, plan.final) != 0 ||
-	    expect_set("permitted", now.permitted, plan.final) != 0 ||
-	    expect_set("effective", now.effective, plan.final) != 0 ||
-	    expect_set("inheritable", now.inheritable, plan.final) != 0 ||
-	    expect_set("ambient", now.ambient, plan.ambient) != 0)
+	if (expect_set("bounding", now.bounding, c->bounding) != 0 ||
+	    expect_set("permitted", now.permitted, c->final) != 0 ||
+	    expect_set("effective", now.effective, c->final) != 0 ||
+	    expect_set("inheritable", now.inheritable, c->final) != 0 ||
+	    expect_set("ambient", now.ambient, c->ambient) != 0)
 		return -1;
 	int bits = prctl(PR_GET_SECUREBITS, 0L, 0L, 0L, 0L);
-	if (bits < 0 || ((unsigned)bits & plan.securebits) != plan.securebits) {
-		usher_err("securebits are 0x%x, missing 0x%x", (unsigned)bits, plan.securebits);
+	if (bits < 0 || ((unsigned)bits & securebits) != securebits) {
+		usher_err("securebits are 0x%x, missing 0x%x", (unsigned)bits, securebits);
 		return -1;
 	}
 	return 0;

@@ -38,15 +38,7 @@ static const struct {
 	{ "RTTIME", RLIMIT_RTTIME, MICROSECONDS },
 };
 enum { LIMIT_COUNT = sizeof limits / sizeof limits[0] };
-
-/* What was asked, by index into limits[]. */
-static struct {
-	bool given;
-	struct rlimit value;
-	char *where; /* for messages in the child */
-} wanted[LIMIT_COUNT];
-
-static int wanted_umask = -1;
+_Static_assert((int)LIMIT_COUNT == (int)SBX_LIMIT_COUNT, "rlimits.h names every limit");
 
 /* --- parsing -------------------------------------------------------------------------- */
 
@@ -90,7 +82,7 @@ static int parse_amount(const char *text, enum unit unit, rlim_t *amount)
 	return 0;
 }
 
-static int set_limit(size_t index, const char *value, const char *where)
+int rlimits_set_index(struct sbx_limits *l, size_t index, const char *value, const char *where)
 {
 	char soft_text[64];
 	const char *colon = strchr(value, ':');
@@ -115,10 +107,11 @@ static int set_limit(size_t index, const char *value, const char *where)
 		usher_err("%s: out of memory", where);
 		return -1;
 	}
-	free(wanted[index].where);
-	wanted[index].where = kept;
-	wanted[index].value = limit;
-	wanted[index].given = true;
+	struct sbx_limit *wanted = &l->wanted[index];
+	free(wanted->where);
+	wanted->where = kept;
+	wanted->value = limit;
+	wanted->given = true;
 	return 0;
 bad:
 	usher_err("%s: expected VALUE or SOFT:HARD (a number%s, or infinity), got '%s'", where,
@@ -128,39 +121,20 @@ bad:
 	return -1;
 }
 
-int rlimits_set(const char *value, const char *where)
+int rlimits_set(struct sbx_limits *l, const char *value, const char *where)
 {
 	const char *equals = strchr(value, '=');
 	for (size_t i = 0; equals && i < LIMIT_COUNT; i++) {
 		size_t name_len = strlen(limits[i].name);
 		if ((size_t)(equals - value) == name_len && strncasecmp(value, limits[i].name, name_len) == 0)
-			return set_limit(i, equals + 1, where);
+			return rlimits_set_index(l, i, equals + 1, where);
 	}
 	usher_err("%s: expected NAME=VALUE with NAME one of cpu fsize data stack core rss nofile "
 		  "as nproc memlock locks sigpending msgqueue nice rtprio rttime, got '%s'", where, value);
 	return -1;
 }
 
-#define LIMIT_SETTER(fn, index) \
-	int fn(const char *value, const char *where) { return set_limit(index, value, where); }
-LIMIT_SETTER(rlimits_set_cpu, 0)
-LIMIT_SETTER(rlimits_set_fsize, 1)
-LIMIT_SETTER(rlimits_set_data, 2)
-LIMIT_SETTER(rlimits_set_stack, 3)
-LIMIT_SETTER(rlimits_set_core, 4)
-LIMIT_SETTER(rlimits_set_rss, 5)
-LIMIT_SETTER(rlimits_set_nofile, 6)
-LIMIT_SETTER(rlimits_set_as, 7)
-LIMIT_SETTER(rlimits_set_nproc, 8)
-LIMIT_SETTER(rlimits_set_memlock, 9)
-LIMIT_SETTER(rlimits_set_locks, 10)
-LIMIT_SETTER(rlimits_set_sigpending, 11)
-LIMIT_SETTER(rlimits_set_msgqueue, 12)
-LIMIT_SETTER(rlimits_set_nice, 13)
-LIMIT_SETTER(rlimits_set_rtprio, 14)
-LIMIT_SETTER(rlimits_set_rttime, 15)
-
-int umask_set(const char *value, const char *where)
+int umask_set(struct sbx_limits *l, const char *value, const char *where)
 {
 	char *end;
 	errno = 0;
@@ -169,43 +143,45 @@ int umask_set(const char *value, const char *where)
 		usher_err("%s: expected an octal mode such as 0027, got '%s'", where, value);
 		return -1;
 	}
-	wanted_umask = (int)mask;
+	l->umask = (mode_t)mask;
+	l->umask_given = true;
 	return 0;
 }
 
-bool rlimits_requested(void)
+bool rlimits_requested(const struct sbx_limits *l)
 {
 	for (size_t i = 0; i < LIMIT_COUNT; i++)
-		if (wanted[i].given)
+		if (l->wanted[i].given)
 			return true;
-	return wanted_umask >= 0;
+	return l->umask_given;
 }
 
 /* --- in the child --------------------------------------------------------------------- */
 
-int rlimits_apply(void)
+int rlimits_apply(const struct sbx_limits *l)
 {
 	for (size_t i = 0; i < LIMIT_COUNT; i++) {
-		if (!wanted[i].given)
+		const struct sbx_limit *wanted = &l->wanted[i];
+		if (!wanted->given)
 			continue;
 		struct rlimit now;
-		if (setrlimit(limits[i].resource, &wanted[i].value) != 0) {
-			usher_err("%s: setting Limit%s: %s%s", wanted[i].where, limits[i].name,
+		if (setrlimit(limits[i].resource, &wanted->value) != 0) {
+			usher_err("%s: setting Limit%s: %s%s", wanted->where, limits[i].name,
 				  strerror(errno),
 				  errno == EPERM ? " (raising a hard limit needs CAP_SYS_RESOURCE)" : "");
 			return -1;
 		}
 		if (getrlimit(limits[i].resource, &now) != 0 ||
-		    now.rlim_cur != wanted[i].value.rlim_cur || now.rlim_max != wanted[i].value.rlim_max) {
-			usher_err("%s: Limit%s did not take effect", wanted[i].where, limits[i].name);
+		    now.rlim_cur != wanted->value.rlim_cur || now.rlim_max != wanted->value.rlim_max) {
+			usher_err("%s: Limit%s did not take effect", wanted->where, limits[i].name);
 			return -1;
 		}
 	}
-	if (wanted_umask >= 0) {
-		umask((mode_t)wanted_umask);
+	if (l->umask_given) {
+		umask(l->umask);
 		/* umask() cannot fail; reading it back means setting it once more. */
-		if (umask((mode_t)wanted_umask) != (mode_t)wanted_umask) {
-			usher_err("umask %04o did not take effect", (unsigned)wanted_umask);
+		if (umask(l->umask) != l->umask) {
+			usher_err("umask %04o did not take effect", (unsigned)l->umask);
 			return -1;
 		}
 	}

@@ -4,33 +4,37 @@
 #define USHER_SANDBOX_RLIMITS_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <sys/resource.h>
+#include <sys/types.h>
 
-/* Option setters (see sandbox_options[] in sandbox.c). --rlimit takes NAME=VALUE
- * ("nofile=1024:4096"); the config keys name the limit themselves. */
-int rlimits_set(const char *value, const char *where);
-int rlimits_set_cpu(const char *value, const char *where);
-int rlimits_set_fsize(const char *value, const char *where);
-int rlimits_set_data(const char *value, const char *where);
-int rlimits_set_stack(const char *value, const char *where);
-int rlimits_set_core(const char *value, const char *where);
-int rlimits_set_rss(const char *value, const char *where);
-int rlimits_set_nofile(const char *value, const char *where);
-int rlimits_set_as(const char *value, const char *where);
-int rlimits_set_nproc(const char *value, const char *where);
-int rlimits_set_memlock(const char *value, const char *where);
-int rlimits_set_locks(const char *value, const char *where);
-int rlimits_set_sigpending(const char *value, const char *where);
-int rlimits_set_msgqueue(const char *value, const char *where);
-int rlimits_set_nice(const char *value, const char *where);
-int rlimits_set_rtprio(const char *value, const char *where);
-int rlimits_set_rttime(const char *value, const char *where);
-int umask_set(const char *value, const char *where);
+/* Limits in the order of systemd's LimitXXX= keys; the index of a limit in this list is
+ * what rlimits_set_index() takes: CPU FSIZE DATA STACK CORE RSS NOFILE AS NPROC MEMLOCK LOCKS
+ * SIGPENDING MSGQUEUE NICE RTPRIO RTTIME. */
+enum { SBX_LIMIT_COUNT = 16 };
+
+/* One plan's limits and umask as given. */
+struct sbx_limits {
+	struct sbx_limit {
+		bool given;
+		struct rlimit value;
+		char *where; /* for messages in the child */
+	} wanted[SBX_LIMIT_COUNT];
+	bool umask_given;
+	mode_t umask;
+};
+
+/* Option setters, writing into l. --rlimit takes NAME=VALUE ("nofile=1024:4096"); the
+ * config keys name the limit themselves (index as above). */
+int rlimits_set(struct sbx_limits *l, const char *value, const char *where);
+int rlimits_set_index(struct sbx_limits *l, size_t index, const char *value, const char *where);
+int umask_set(struct sbx_limits *l, const char *value, const char *where);
 
 /* True when a limit or the umask was given. */
-bool rlimits_requested(void);
+bool rlimits_requested(const struct sbx_limits *l);
 
 /* In the child: each limit set with setrlimit and read back, then the umask.
  * Returns 0, or -1 after printing. */
-int rlimits_apply(void);
+int rlimits_apply(const struct sbx_limits *l);
 
 #endif

@@ -15,8 +15,7 @@
 
 /* x32 syscalls arrive with AUDIT_ARCH_X86_64 and this bit set in the number. */
 #define X32_SYSCALL_BIT 0x40000000u
-/* The most arches one filter holds: native plus compat ones (x86_64 + x86 + x32...). */
-#define MAX_ARCHES 8
+#define MAX_ARCHES SBX_MAX_ARCHES
 
 /* Docker names arches in includes/excludes the Go way; only the native one is compared. */
 static const struct {
@@ -32,9 +31,17 @@ static const struct {
 	{ SCMP_ARCH_S390X, "s390x" }, { SCMP_ARCH_RISCV64, "riscv64" },
 };
 
+#ifdef USHER_SECCOMP_GEN
+uint32_t sbx_target_arch;
+uint32_t sbx_native_arch(void)
+{
+	return sbx_target_arch ? sbx_target_arch : seccomp_arch_native();
+}
+#endif
+
 static const char *native_go_name(void)
 {
-	uint32_t native = seccomp_arch_native();
+	uint32_t native = sbx_native_arch();
 	for (size_t k = 0; k < sizeof go_arch_names / sizeof go_arch_names[0]; k++)
 		if (go_arch_names[k].arch == native)
 			return go_arch_names[k].go_name;
@@ -85,7 +92,19 @@ static int add_arches(struct build *b, const struct sbx_profile *profile, const 
 {
 	const uint32_t *extra = options->arches_override ? options->arches : profile->arches;
 	size_t extra_count = options->arches_override ? options->arch_count : profile->arch_count;
-	b->arches[b->arch_count++] = seccomp_arch_native();
+#ifdef USHER_SECCOMP_GEN
+	/* A filter for another arch: it replaces the running one in the context. */
+	if (sbx_native_arch() != seccomp_arch_native()) {
+		int rc = seccomp_arch_add(b->ctx, sbx_native_arch());
+		if (rc == 0)
+			rc = seccomp_arch_remove(b->ctx, SCMP_ARCH_NATIVE);
+		if (rc < 0) {
+			usher_err("%s: building for architecture %#x: %s", b->origin, sbx_native_arch(), strerror(-rc));
+			return -1;
+		}
+	}
+#endif
+	b->arches[b->arch_count++] = sbx_native_arch();
 	for (size_t k = 0; k < extra_count; k++) {
 		bool known = false;
 		for (size_t a = 0; a < b->arch_count; a++)
@@ -303,6 +322,8 @@ static int finish(struct build *b, uint32_t default_action, unsigned load_flags,
 	free(program);
 	bpf->len = (unsigned short)total;
 	bpf->load_flags = load_flags;
+	memcpy(bpf->arches, b->arches, sizeof bpf->arches);
+	bpf->arch_count = (unsigned)b->arch_count;
 	return 0;
 }
 

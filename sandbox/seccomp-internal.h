@@ -8,6 +8,11 @@
 #include <stdint.h>
 #include <linux/filter.h>
 
+/* The most arches one filter holds: native plus compat ones (x86_64 + x86 + x32...). */
+#define SBX_MAX_ARCHES 8
+/* The largest profile file read. */
+#define SBX_PROFILE_MAX_BYTES (4u << 20)
+
 /* One "args" entry: compare argument `index` with `value` (and `value_two` for MASKED_EQ). */
 struct sbx_arg {
 	unsigned index;
@@ -66,6 +71,8 @@ struct sbx_bpf {
 	struct sock_filter *insns;
 	unsigned short len;
 	unsigned load_flags;
+	uint32_t arches[SBX_MAX_ARCHES]; /* the arches it covers, native first */
+	unsigned arch_count;
 };
 
 /* Compiles the profile with libseccomp (binary tree), then puts the ENOSYS stub for
@@ -79,16 +86,50 @@ int sbx_profile_compile(const struct sbx_profile *profile, const struct sbx_buil
 uint64_t sbx_profile_caps_mentioned(const struct sbx_profile *profile);
 unsigned sbx_profile_max_min_kernel(const struct sbx_profile *profile);
 
+/* The arch the filters are built for. usher's is the running one; seccomp-gen (built with
+ * USHER_SECCOMP_GEN) takes another with --arch, to precompile a cross build's profile. */
+#ifdef USHER_SECCOMP_GEN
+extern uint32_t sbx_target_arch; /* 0: the running one */
+uint32_t sbx_native_arch(void);
+#else
+#define sbx_native_arch() seccomp_arch_native()
+#endif
+
 /* "SCMP_ARCH_X86" or "x86" → SCMP_ARCH_X86; 0 if unknown. */
 uint32_t sbx_arch_from_name(const char *name);
 /* "CAP_SYS_ADMIN" → 21; -1 if unknown. */
 int sbx_cap_from_name(const char *name);
+/* 21 → "SYS_ADMIN"; NULL if unknown. */
+const char *sbx_cap_name(int cap);
 /* Running kernel as major << 16 | minor; 0 if uname fails. */
 unsigned sbx_running_kernel(void);
 
+/* A profile compiled by `usher seccomp compile` (seccomp-compiled.c): the filter and what
+ * it was compiled for. */
+struct sbx_compiled {
+	struct sock_filter *insns;
+	unsigned short len;
+	unsigned load_flags;
+	uint32_t arches[SBX_MAX_ARCHES];
+	unsigned arch_count;
+	uint64_t caps_mentioned, caps;   /* caps: the workload's, masked with caps_mentioned */
+	unsigned kernel_low, kernel_high; /* the kernels its minKernel rules hold for */
+	uint64_t profile_hash;
+};
+/* Parses the JSON profile at json_path, compiles it for options (options->kernel: the running
+ * one) and writes the compiled file to out_path. Returns 0, or -1 after printing. */
+int sbx_compiled_write(const char *json_path, const char *out_path, const struct sbx_build_options *options);
+/* Reads path: 1 if it is not a compiled profile (no magic: a JSON profile then), 0 with *c
+ * filled, -1 after printing why it is refused (size, checksum, arch, version). */
+int sbx_compiled_load(const char *path, struct sbx_compiled *c);
+void sbx_compiled_free(struct sbx_compiled *c);
+/* 0 if c was compiled for what the workload will have (capabilities, the arches asked for
+ * with --seccomp-arches, the kernel); else -1 after one line saying what differs. */
+int sbx_compiled_match(const struct sbx_compiled *c, const char *origin, uint64_t workload_caps,
+                       bool arches_override, const uint32_t *compat, size_t compat_count, unsigned kernel);
+
 /* The built-in profile, written by seccomp-gen into seccomp-builtin.c at build time. */
 struct sbx_precompiled {
-	bool log_default;
 	uint64_t caps; /* caps & sbx_builtin_caps_mentioned this variant was compiled for */
 	const struct sock_filter *insns;
 	unsigned short len;

@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 /* A profile is a few tens of KiB; anything much larger is not one. */
-#define PROFILE_MAX_BYTES (4u << 20)
+#define PROFILE_MAX_BYTES SBX_PROFILE_MAX_BYTES
 
 struct json {
 	const char *text;
@@ -260,6 +260,14 @@ int sbx_cap_from_name(const char *name)
 		if (strcasecmp(name + 4, capabilities[k].name) == 0)
 			return capabilities[k].value;
 	return -1;
+}
+
+const char *sbx_cap_name(int cap)
+{
+	for (size_t k = 0; k < sizeof capabilities / sizeof capabilities[0]; k++)
+		if (capabilities[k].value == cap)
+			return capabilities[k].name;
+	return NULL;
 }
 
 /* "6.18.44-foo" -> major 6, minor 18, *rest at ".44-foo". No sscanf: it would pull
@@ -603,7 +611,7 @@ static int arch_map_at(const struct json *js, int i, struct sbx_profile *profile
 		}
 		if (rc == 0 && !main_arch)
 			rc = fail(js, object, where, "has no \"architecture\"");
-		if (rc == 0 && sbx_arch_from_name(main_arch) == seccomp_arch_native())
+		if (rc == 0 && sbx_arch_from_name(main_arch) == sbx_native_arch())
 			for (size_t s = 0; s < sub_count && rc == 0; s++)
 				rc = add_arch(js, object, where, profile, sub_arches[s]);
 		free(main_arch);

@@ -19,55 +19,63 @@ enum seccomp_mode {
 	MODE_DEFAULT,
 	MODE_LOG,
 	MODE_FILE,
+	MODE_COMPILED, /* a file from `usher seccomp compile` (seccomp-compiled.c) */
 };
 
-static enum seccomp_mode mode = MODE_UNCONFINED;
-static struct sbx_profile file_profile; /* MODE_FILE: parsed by sbx_seccomp_select */
-static char *file_path;
+/* The profile given with --seccomp PATH, freed and forgotten. */
+static void forget_file(struct sbx_seccomp *s)
+{
+	if (s->file_profile)
+		sbx_profile_free(s->file_profile);
+	if (s->compiled)
+		sbx_compiled_free(s->compiled);
+	free(s->file_profile);
+	free(s->compiled);
+	free(s->file_path);
+	s->file_profile = NULL;
+	s->compiled = NULL;
+	s->file_path = NULL;
+}
 
-static bool arches_override;
-static uint32_t compat_arches[8];
-static size_t compat_arch_count;
-
-/* What sbx_seccomp_load hands to the kernel: precompiled (static) or built at start (malloc'd). */
-static struct sock_fprog program;
-static struct sbx_bpf built;
-static unsigned load_flags;
-
-int sbx_seccomp_select(const char *spec, const char *where)
+int sbx_seccomp_select(struct sbx_seccomp *s, const char *spec, const char *where)
 {
 	if (spec[0] == '\0') {
 		usher_err("%s: empty value: say default, log, unconfined or a profile's path", where);
 		return -1;
 	}
-	sbx_profile_free(&file_profile);
-	free(file_path);
-	file_path = NULL;
+	forget_file(s);
 	if (strcmp(spec, "default") == 0) {
-		mode = MODE_DEFAULT;
+		s->mode = MODE_DEFAULT;
 	} else if (strcmp(spec, "log") == 0) {
-		mode = MODE_LOG;
+		s->mode = MODE_LOG;
 	} else if (strcmp(spec, "unconfined") == 0) {
-		mode = MODE_UNCONFINED;
+		s->mode = MODE_UNCONFINED;
 	} else {
 		/* Parsed now, so a malformed file stops usher before anything runs. */
-		mode = MODE_UNCONFINED;
-		if (sbx_profile_load_file(spec, &file_profile) < 0)
-			return -1;
-		file_path = strdup(spec);
-		if (!file_path) {
+		s->mode = MODE_UNCONFINED;
+		s->file_profile = calloc(1, sizeof *s->file_profile);
+		s->compiled = calloc(1, sizeof *s->compiled);
+		s->file_path = strdup(spec);
+		if (!s->file_profile || !s->compiled || !s->file_path) {
+			forget_file(s);
 			usher_err("%s: out of memory", where);
 			return -1;
 		}
-		mode = MODE_FILE;
+		/* A compiled file is told by its first bytes; anything else is JSON. */
+		int is_json = sbx_compiled_load(spec, s->compiled);
+		if (is_json < 0 || (is_json == 1 && sbx_profile_load_file(spec, s->file_profile) < 0)) {
+			forget_file(s);
+			return -1;
+		}
+		s->mode = is_json ? MODE_FILE : MODE_COMPILED;
 	}
 	return 0;
 }
 
-int sbx_seccomp_set_compat_arches(const char *value, const char *where)
+int sbx_seccomp_set_compat_arches(struct sbx_seccomp *s, const char *value, const char *where)
 {
-	arches_override = true;
-	compat_arch_count = 0;
+	s->arches_override = true;
+	s->compat_arch_count = 0;
 	if (strcmp(value, "native") == 0)
 		return 0;
 	if (value[0] == '\0') {
@@ -89,19 +97,19 @@ int sbx_seccomp_set_compat_arches(const char *value, const char *where)
 			usher_err("%s: unknown architecture \"%s\" (libseccomp names: x86, x32, x86_64, arm...)", where, arch_name);
 			return -1;
 		}
-		if (compat_arch_count == sizeof compat_arches / sizeof compat_arches[0]) {
+		if (s->compat_arch_count == sizeof s->compat_arches / sizeof s->compat_arches[0]) {
 			usher_err("%s: too many architectures", where);
 			return -1;
 		}
-		compat_arches[compat_arch_count++] = arch;
+		s->compat_arches[s->compat_arch_count++] = arch;
 		name += len + (name[len] == ',');
 	}
 	return 0;
 }
 
-bool sbx_seccomp_active(void)
+bool sbx_seccomp_active(const struct sbx_seccomp *s)
 {
-	return mode != MODE_UNCONFINED;
+	return s->mode != MODE_UNCONFINED;
 }
 
 static long long now_us(void)
@@ -113,56 +121,73 @@ static long long now_us(void)
 
 /* The variant seccomp-gen compiled for these caps and this mode, or NULL. It is only valid
  * for the running kernel when every minKernel of the profile is met, as at build time. */
-static const struct sbx_precompiled *precompiled_variant(uint64_t workload_caps, bool log_default)
+static const struct sbx_precompiled *precompiled_variant(const struct sbx_seccomp *s,
+							 uint64_t workload_caps, bool log_default)
 {
-	if (arches_override && compat_arch_count > 0)
+	if (log_default)
+		return NULL; /* not precompiled: see seccomp-gen.c */
+	if (s->arches_override && s->compat_arch_count > 0)
 		return NULL;
 	if (sbx_running_kernel() < sbx_builtin_min_kernel)
 		return NULL;
 	uint64_t caps = workload_caps & sbx_builtin_caps_mentioned;
 	for (size_t k = 0; k < sbx_builtin_variant_count; k++) {
 		const struct sbx_precompiled *v = &sbx_builtin_variants[k];
-		if (v->log_default == log_default && v->caps == caps)
+		if (v->caps == caps)
 			return v;
 	}
 	return NULL;
 }
 
-static int build_now(const struct sbx_profile *profile, const char *origin, uint64_t workload_caps)
+static int build_now(struct sbx_seccomp *s, const struct sbx_profile *profile, const char *origin,
+		     uint64_t workload_caps)
 {
 	struct sbx_build_options options = {
-		.quiet = mode != MODE_FILE,
+		.quiet = s->mode != MODE_FILE,
 		.caps = workload_caps,
 		.kernel = sbx_running_kernel(),
-		.log_default = mode == MODE_LOG,
-		.arches_override = arches_override,
-		.arches = compat_arches,
-		.arch_count = compat_arch_count,
+		.log_default = s->mode == MODE_LOG,
+		.arches_override = s->arches_override,
+		.arches = s->compat_arches,
+		.arch_count = s->compat_arch_count,
 	};
 	long long start = now_us();
-	free(built.insns); /* from an earlier prepare, if any */
-	program = (struct sock_fprog){ 0 };
+	struct sbx_bpf built;
 	if (sbx_profile_compile(profile, &options, origin, &built) < 0)
 		return -1;
-	program = (struct sock_fprog){ .len = built.len, .filter = built.insns };
-	load_flags = built.load_flags;
+	s->built = built.insns;
+	s->program = (struct sock_fprog){ .len = built.len, .filter = built.insns };
+	s->load_flags = built.load_flags;
 	usher_info("seccomp: %s: built at start in %lld us, %u instructions", origin, now_us() - start, built.len);
 	return 0;
 }
 
-int sbx_seccomp_prepare(uint64_t workload_caps)
+int sbx_seccomp_prepare(struct sbx_seccomp *s, uint64_t workload_caps)
 {
-	if (mode == MODE_UNCONFINED)
+	free(s->built); /* from an earlier prepare, if any */
+	s->built = NULL;
+	s->program = (struct sock_fprog){ 0 };
+	s->load_flags = 0;
+	if (s->mode == MODE_UNCONFINED)
 		return 0;
-	if (mode == MODE_FILE)
-		return build_now(&file_profile, file_path, workload_caps) < 0 ? EXIT_USHER_FAILED : 0;
+	if (s->mode == MODE_FILE)
+		return build_now(s, s->file_profile, s->file_path, workload_caps) < 0 ? EXIT_USHER_FAILED : 0;
+	if (s->mode == MODE_COMPILED) {
+		if (sbx_compiled_match(s->compiled, s->file_path, workload_caps, s->arches_override,
+		                       s->compat_arches, s->compat_arch_count, sbx_running_kernel()) < 0)
+			return EXIT_USHER_FAILED;
+		s->program = (struct sock_fprog){ .len = s->compiled->len, .filter = s->compiled->insns };
+		s->load_flags = s->compiled->load_flags;
+		usher_info("seccomp: %s: compiled (profile hash %016llx), %u instructions", s->file_path,
+		           (unsigned long long)s->compiled->profile_hash, s->compiled->len);
+		return 0;
+	}
 
-	const char *origin = mode == MODE_LOG ? "built-in profile (log)" : "built-in profile";
-	const struct sbx_precompiled *variant = precompiled_variant(workload_caps, mode == MODE_LOG);
+	const char *origin = s->mode == MODE_LOG ? "built-in profile (log)" : "built-in profile";
+	const struct sbx_precompiled *variant = precompiled_variant(s, workload_caps, s->mode == MODE_LOG);
 	if (variant) {
 		/* The kernel only reads the program; the cast drops const for struct sock_fprog. */
-		program = (struct sock_fprog){ .len = variant->len, .filter = (struct sock_filter *)variant->insns };
-		load_flags = 0;
+		s->program = (struct sock_fprog){ .len = variant->len, .filter = (struct sock_filter *)variant->insns };
 		usher_info("seccomp: %s: precompiled, %u instructions", origin, variant->len);
 		return 0;
 	}
@@ -171,25 +196,38 @@ int sbx_seccomp_prepare(uint64_t workload_caps)
 	struct sbx_profile builtin;
 	if (sbx_profile_parse(sbx_builtin_json, sbx_builtin_json_len, origin, &builtin) < 0)
 		return EXIT_USHER_FAILED;
-	int rc = build_now(&builtin, origin, workload_caps);
+	int rc = build_now(s, &builtin, origin, workload_caps);
 	sbx_profile_free(&builtin);
 	return rc < 0 ? EXIT_USHER_FAILED : 0;
 }
 
-static int install(void)
+int sbx_seccomp_compile(const struct sbx_seccomp *s, const char *json_path, const char *out_path,
+                        uint64_t workload_caps)
 {
-	return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, load_flags, &program) == 0 ? 0 : -1;
+	struct sbx_build_options options = {
+		.caps = workload_caps,
+		.kernel = sbx_running_kernel(),
+		.arches_override = s->arches_override,
+		.arches = s->compat_arches,
+		.arch_count = s->compat_arch_count,
+	};
+	return sbx_compiled_write(json_path, out_path, &options) < 0 ? EXIT_USHER_FAILED : 0;
 }
 
-int sbx_seccomp_load(void)
+static int install(const struct sbx_seccomp *s)
 {
-	if (mode == MODE_UNCONFINED)
+	return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, s->load_flags, &s->program) == 0 ? 0 : -1;
+}
+
+int sbx_seccomp_load(const struct sbx_seccomp *s)
+{
+	if (s->mode == MODE_UNCONFINED)
 		return 0;
-	if (!program.filter) {
+	if (!s->program.filter) {
 		usher_err("seccomp: no filter was prepared (sbx_seccomp_prepare was not called)");
 		return -1;
 	}
-	if (install() == 0)
+	if (install(s) == 0)
 		return 0;
 	/* Without CAP_SYS_ADMIN the kernel wants no_new_privs first, as libseccomp sets it. */
 	if (errno == EACCES && prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 0) {
@@ -198,7 +236,7 @@ int sbx_seccomp_load(void)
 			return -1;
 		}
 		usher_debug("seccomp: no_new_privs set: the workload has no CAP_SYS_ADMIN to load a filter without it");
-		if (install() == 0)
+		if (install(s) == 0)
 			return 0;
 	}
 	usher_err("seccomp: loading the filter: %s", strerror(errno));

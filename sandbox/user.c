@@ -1,31 +1,14 @@
 /* sandbox/user.c — --user/--group/--groups: parsed here, resolved from the image's own
- * /etc/passwd and /etc/group (static musl has no NSS), applied and read back in the child. */
+ * /etc/passwd and /etc/group (static musl has no NSS), before the fork (user-apply.c: the child). */
 #include "user.h"
 
 #include "util.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <grp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-/* Options as given; resolved by user_resolve(). */
-static char *user_name;      /* name or decimal uid */
-static char *user_where;     /* "--user" or "usher.conf:3", for messages after parsing */
-static char *group_name;     /* name or decimal gid */
-static char *group_where;
-static struct extra_group {
-	char *name;                 /* name or decimal gid, from --groups */
-	char *where;
-} *extra_groups;
-static size_t extra_count;
-static bool groups_given;    /* --groups seen, even empty: the empty set is still a set */
-static bool init_groups = true;
 
 /* --- option setters ------------------------------------------------------------------- */
 
@@ -81,7 +64,7 @@ static int replace(char **slot, const char *text, const char *where)
 	return 0;
 }
 
-int user_set_user(const char *value, const char *where)
+int user_set_user(struct sbx_user *u, const char *value, const char *where)
 {
 	const char *colon = strchr(value, ':');
 	size_t name_len = colon ? (size_t)(colon - value) : strlen(value);
@@ -96,33 +79,30 @@ int user_set_user(const char *value, const char *where)
 		return -1;
 	if (colon && check_name_or_id(colon + 1, "group", where) != 0)
 		return -1;
-	if (replace(&user_name, name, where) != 0 || replace(&user_where, where, where) != 0)
+	if (replace(&u->name, name, where) != 0 || replace(&u->where, where, where) != 0)
 		return -1;
-	if (!colon)
-		return 0;
-	return replace(&group_name, colon + 1, where) != 0 || replace(&group_where, where, where) != 0
-		       ? -1 : 0;
+	return colon ? user_set_group(u, colon + 1, where) : 0;
 }
 
-int user_set_group(const char *value, const char *where)
+int user_set_group(struct sbx_user *u, const char *value, const char *where)
 {
 	if (check_name_or_id(value, "group", where) != 0)
 		return -1;
-	return replace(&group_name, value, where) != 0 || replace(&group_where, where, where) != 0
+	return replace(&u->group_name, value, where) != 0 || replace(&u->group_where, where, where) != 0
 		       ? -1 : 0;
 }
 
 /* Comma- or space-separated; repeatable; an empty value resets the list (systemd style) to
  * the empty set, which is still set: without --user, setgroups(0). */
-int user_add_groups(const char *value, const char *where)
+int user_add_groups(struct sbx_user *u, const char *value, const char *where)
 {
-	groups_given = true;
+	u->groups_given = true;
 	if (!value[strspn(value, ", \t")]) {
-		for (size_t i = 0; i < extra_count; i++) {
-			free(extra_groups[i].name);
-			free(extra_groups[i].where);
+		for (size_t i = 0; i < u->extra_count; i++) {
+			free(u->extra[i].name);
+			free(u->extra[i].where);
 		}
-		extra_count = 0;
+		u->extra_count = 0;
 		return 0;
 	}
 	char *copy = strdup(value);
@@ -138,10 +118,10 @@ int user_add_groups(const char *value, const char *where)
 			rc = -1;
 			break;
 		}
-		struct extra_group *grown = realloc(extra_groups, (extra_count + 1) * sizeof *grown);
+		struct sbx_extra_group *grown = realloc(u->extra, (u->extra_count + 1) * sizeof *grown);
 		if (grown)
-			extra_groups = grown;
-		struct extra_group kept = { strdup(word), strdup(where) };
+			u->extra = grown;
+		struct sbx_extra_group kept = { strdup(word), strdup(where) };
 		if (!grown || !kept.name || !kept.where) {
 			free(kept.name);
 			free(kept.where);
@@ -149,24 +129,26 @@ int user_add_groups(const char *value, const char *where)
 			rc = -1;
 			break;
 		}
-		extra_groups[extra_count++] = kept;
+		u->extra[u->extra_count++] = kept;
 	}
 	free(copy);
 	return rc;
 }
 
-int user_set_init_groups(const char *value, const char *where)
+int user_set_init_groups(struct sbx_user *u, const char *value, const char *where)
 {
+	bool init_groups;
 	if (parse_bool(value, &init_groups) != 0) {
 		usher_err("%s: expected yes or no, got '%s'", where, value);
 		return -1;
 	}
+	u->no_init_groups = !init_groups;
 	return 0;
 }
 
-bool user_requested(void)
+bool user_requested(const struct sbx_user *u)
 {
-	return user_name || group_name || groups_given;
+	return u->name || u->group_name || u->groups_given;
 }
 
 /* --- /etc/passwd and /etc/group ------------------------------------------------------- */
@@ -343,9 +325,11 @@ static int resolve_group(const char *spec, const char *where, const char *group_
  * (for group memberships). A number without an entry is allowed (distroless images), also
  * when the file is missing or unreadable: its primary group is then the same number, never
  * root's, and HOME is "/" (as runc gives a uid it cannot find). */
-static int resolve_user(const char *passwd_path, struct sandbox_ids *ids, char **member_name)
+static int resolve_user(const struct sbx_user *u, const char *passwd_path, struct sandbox_ids *ids,
+			char **member_name)
 {
 	struct passwd_entry entry = { 0 };
+	const char *user_name = u->name, *user_where = u->where;
 	bool numeric = is_number(user_name);
 	if (numeric && parse_id(user_name, &entry.want_uid) != 0)
 		return -1;
@@ -385,25 +369,26 @@ static int resolve_user(const char *passwd_path, struct sandbox_ids *ids, char *
 	return 0;
 }
 
-int user_resolve(const char *passwd_path, const char *group_path, struct sandbox_ids *ids)
+int user_resolve(const struct sbx_user *u, const char *passwd_path, const char *group_path,
+		 struct sandbox_ids *ids)
 {
 	user_free_ids(ids);
-	if (!user_requested())
+	if (!user_requested(u))
 		return 0;
 	char *member_name = NULL;
-	if (user_name && resolve_user(passwd_path, ids, &member_name) != 0) {
+	if (u->name && resolve_user(u, passwd_path, ids, &member_name) != 0) {
 		free(member_name);
 		user_free_ids(ids);
 		return -1;
 	}
 	int rc = 0;
-	if (group_name) {
+	if (u->group_name) {
 		ids->switch_gid = true;
-		rc = resolve_group(group_name, group_where, group_path, &ids->gid);
+		rc = resolve_group(u->group_name, u->group_where, group_path, &ids->gid);
 	}
 	ids->set_groups = true;
 	bool out_of_memory = false;
-	if (rc == 0 && user_name && init_groups) {
+	if (rc == 0 && u->name && !u->no_init_groups) {
 		out_of_memory = add_group(ids, ids->gid) != 0;
 		if (member_name && !out_of_memory) {
 			struct membership walk = { .member = member_name, .ids = ids };
@@ -412,9 +397,9 @@ int user_resolve(const char *passwd_path, const char *group_path, struct sandbox
 			out_of_memory = walk.out_of_memory;
 		}
 	}
-	for (size_t i = 0; rc == 0 && !out_of_memory && i < extra_count; i++) {
+	for (size_t i = 0; rc == 0 && !out_of_memory && i < u->extra_count; i++) {
 		gid_t gid;
-		rc = resolve_group(extra_groups[i].name, extra_groups[i].where, group_path, &gid);
+		rc = resolve_group(u->extra[i].name, u->extra[i].where, group_path, &gid);
 		if (rc == 0)
 			out_of_memory = add_group(ids, gid) != 0;
 	}
@@ -433,195 +418,4 @@ void user_free_ids(struct sandbox_ids *ids)
 	free(ids->groups);
 	free(ids->home);
 	*ids = (struct sandbox_ids){ 0 };
-}
-
-/* --- in the child --------------------------------------------------------------------- */
-
-static gid_t *current_groups(int *count);
-static void list_groups(char *buf, size_t size, const gid_t *groups, size_t count);
-static bool same_group_set(const gid_t *have, size_t nhave, const gid_t *want, size_t nwant);
-
-/* setgroups needs CAP_SETGID even to set the groups the process has already: an engine that
- * switched user itself (podman --user, runAsUser) leaves usher without it, and asking for
- * the same user must still work. Only a real change is refused. */
-static int set_groups(const struct sandbox_ids *ids)
-{
-	if (setgroups(ids->ngroups, ids->groups) == 0)
-		return 0;
-	int problem = errno;
-	int count;
-	gid_t *have = problem == EPERM ? current_groups(&count) : NULL;
-	if (have && same_group_set(have, (size_t)count, ids->groups, ids->ngroups)) {
-		free(have);
-		return 0;
-	}
-	char had[256] = "", want[256] = "";
-	if (have) {
-		list_groups(had, sizeof had, have, (size_t)count);
-		list_groups(want, sizeof want, ids->groups, ids->ngroups);
-	}
-	usher_err("setgroups (%zu groups): %s%s%s%s%s%s", ids->ngroups, strerror(problem),
-		  have ? " (usher lacks CAP_SETGID to change groups " : "", had, have ? " to " : "",
-		  want, have ? ")" : "");
-	free(have);
-	return -1;
-}
-
-/* setres[ug]id to the ids usher already has needs no privilege; another one does. */
-static int refused_id(const char *call, unsigned want, unsigned have, const char *kind, const char *cap)
-{
-	int problem = errno;
-	if (problem == EPERM)
-		usher_err("%s(%u): %s (usher runs as %s %u without %s)", call, want, strerror(problem),
-			  kind, have, cap);
-	else
-		usher_err("%s(%u): %s", call, want, strerror(problem));
-	return -1;
-}
-
-/* Could the workload open this inode with the access it was handed (group or other bits)? */
-static bool workload_may_open(const struct stat *st, int flags, const struct sandbox_ids *ids)
-{
-	int mode = flags & O_ACCMODE;
-	unsigned want = mode == O_RDONLY ? 4 : mode == O_WRONLY ? 2 : 6;
-	bool in_group = ids->gid == st->st_gid;
-	for (size_t i = 0; i < ids->ngroups && !in_group; i++)
-		in_group = ids->groups[i] == st->st_gid;
-	return (st->st_mode & want) == want || (in_group && (st->st_mode >> 3 & want) == want);
-}
-
-/* runc hands the stdio pipes over as root's, mode 0600: a workload reopening /dev/stdout or
- * /proc/self/fd/1 after the switch (nginx's access_log /dev/stdout) would get EACCES. As runc
- * does when it switches user, pipes and sockets on 0-2 the new uid could not open are given
- * to it (the group is left alone); terminals, devices and files are never touched. */
-static int give_stdio(const struct sandbox_ids *ids)
-{
-	if (!ids->switch_uid || ids->uid == getuid())
-		return 0;
-	for (int fd = 0; fd <= 2; fd++) {
-		struct stat st;
-		int flags = fcntl(fd, F_GETFL);
-		if (flags < 0 || fstat(fd, &st) != 0)
-			continue; /* closed: nothing handed on */
-		if ((!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode)) || st.st_uid == ids->uid ||
-		    workload_may_open(&st, flags, ids))
-			continue;
-		if (fchown(fd, ids->uid, (gid_t)-1) == 0)
-			continue;
-		/* As runc: an owner outside the user namespace, no CAP_CHOWN or a read-only mount
-		 * leaves the fd as it was; the workload can still use the fd itself. */
-		if (errno != EPERM && errno != EINVAL && errno != EROFS) {
-			usher_err("giving fd %d to uid %u: %s", fd, (unsigned)ids->uid, strerror(errno));
-			return -1;
-		}
-		usher_debug("fd %d left to uid %u: %s", fd, (unsigned)st.st_uid, strerror(errno));
-	}
-	return 0;
-}
-
-int user_apply(const struct sandbox_ids *ids)
-{
-	if (give_stdio(ids) != 0)
-		return -1;
-	if (ids->set_groups && set_groups(ids) != 0)
-		return -1;
-	if (ids->switch_gid && setresgid(ids->gid, ids->gid, ids->gid) != 0)
-		return refused_id("setresgid", ids->gid, getgid(), "gid", "CAP_SETGID");
-	if (ids->switch_uid && setresuid(ids->uid, ids->uid, ids->uid) != 0)
-		return refused_id("setresuid", ids->uid, getuid(), "uid", "CAP_SETUID");
-	return 0;
-}
-
-/* The kernel's list of supplementary groups; NULL after printing. */
-static gid_t *current_groups(int *count)
-{
-	*count = getgroups(0, NULL);
-	if (*count < 0) {
-		usher_err("getgroups: %s", strerror(errno));
-		return NULL;
-	}
-	gid_t *list = calloc((size_t)*count + 1, sizeof *list);
-	if (!list) {
-		usher_err("getgroups: out of memory");
-		return NULL;
-	}
-	*count = getgroups(*count, list);
-	if (*count < 0) {
-		usher_err("getgroups: %s", strerror(errno));
-		free(list);
-		return NULL;
-	}
-	return list;
-}
-
-static bool same_group_set(const gid_t *have, size_t nhave, const gid_t *want, size_t nwant)
-{
-	if (nhave != nwant)
-		return false; /* both lists are free of duplicates */
-	for (size_t i = 0; i < nwant; i++) {
-		bool found = false;
-		for (size_t j = 0; j < nhave && !found; j++)
-			found = have[j] == want[i];
-		if (!found)
-			return false;
-	}
-	return true;
-}
-
-int user_verify(const struct sandbox_ids *ids)
-{
-	uid_t ruid, euid, suid;
-	gid_t rgid, egid, sgid;
-	if (getresuid(&ruid, &euid, &suid) != 0 || getresgid(&rgid, &egid, &sgid) != 0) {
-		usher_err("reading back uid/gid: %s", strerror(errno));
-		return -1;
-	}
-	if (ids->switch_uid && (ruid != ids->uid || euid != ids->uid || suid != ids->uid)) {
-		usher_err("uid is %u/%u/%u after the switch, not %u", (unsigned)ruid, (unsigned)euid,
-			  (unsigned)suid, (unsigned)ids->uid);
-		return -1;
-	}
-	if (ids->switch_gid && (rgid != ids->gid || egid != ids->gid || sgid != ids->gid)) {
-		usher_err("gid is %u/%u/%u after the switch, not %u", (unsigned)rgid, (unsigned)egid,
-			  (unsigned)sgid, (unsigned)ids->gid);
-		return -1;
-	}
-	if (!ids->set_groups)
-		return 0;
-	int count;
-	gid_t *have = current_groups(&count);
-	if (!have)
-		return -1;
-	bool same = same_group_set(have, (size_t)count, ids->groups, ids->ngroups);
-	free(have);
-	if (!same) {
-		usher_err("supplementary groups differ from the ones set");
-		return -1;
-	}
-	return 0;
-}
-
-/* "1000,27" or "none" into buf. */
-static void list_groups(char *buf, size_t size, const gid_t *groups, size_t count)
-{
-	size_t used = 0;
-	buf[0] = '\0';
-	for (size_t i = 0; i < count && used < size; i++) {
-		int len = snprintf(buf + used, size - used, "%s%u", i ? "," : "", (unsigned)groups[i]);
-		if (len < 0)
-			return;
-		used += (size_t)len;
-	}
-	if (!count)
-		snprintf(buf, size, "none");
-}
-
-void user_describe(char *buf, size_t size)
-{
-	int used = snprintf(buf, size, "uid=%u gid=%u groups=", (unsigned)getuid(), (unsigned)getgid());
-	int count;
-	gid_t *groups = current_groups(&count);
-	if (groups && used >= 0 && (size_t)used < size)
-		list_groups(buf + used, size - (size_t)used, groups, (size_t)count);
-	free(groups);
 }

@@ -7,6 +7,21 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* --user/--group/--groups as given, for one plan; all zero means nothing asked. */
+struct sbx_user {
+	char *name;                /* name or decimal uid */
+	char *where;               /* "--user" or "usher.conf:3", for messages after parsing */
+	char *group_name;          /* name or decimal gid */
+	char *group_where;
+	struct sbx_extra_group {
+		char *name;        /* name or decimal gid, from --groups */
+		char *where;
+	} *extra;
+	size_t extra_count;
+	bool groups_given;         /* --groups seen, even empty: the empty set is still a set */
+	bool no_init_groups;       /* --init-groups no */
+};
+
 /* The resolved identity: filled by user_resolve(), read by caps.c and sandbox.c. */
 struct sandbox_ids {
 	bool switch_uid;   /* --user given: setresuid(uid) */
@@ -19,24 +34,25 @@ struct sandbox_ids {
 	char *home;        /* HOME for the workload; NULL without --user */
 };
 
-/* Option setters (see sandbox_options[] in sandbox.c). */
-int user_set_user(const char *value, const char *where);
-int user_set_group(const char *value, const char *where);
-int user_add_groups(const char *value, const char *where);
-int user_set_init_groups(const char *value, const char *where);
+/* Option setters: each writes into u (sandbox.c passes the selected plan's). */
+int user_set_user(struct sbx_user *u, const char *value, const char *where);
+int user_set_group(struct sbx_user *u, const char *value, const char *where);
+int user_add_groups(struct sbx_user *u, const char *value, const char *where);
+int user_set_init_groups(struct sbx_user *u, const char *value, const char *where);
 
 /* True when any of --user, --group, --groups was given. */
-bool user_requested(void);
+bool user_requested(const struct sbx_user *u);
 
-/* Resolves the options against passwd_path and group_path ("/etc/passwd", "/etc/group";
- * tests pass their own) into ids, which is zeroed or from an earlier call (freed first).
+/* Resolves u against passwd_path and group_path ("/etc/passwd", "/etc/group"; tests pass
+ * their own) into ids, which is zeroed or from an earlier call (freed first).
  * Returns 0, or -1 after printing why (ids then empty). */
-int user_resolve(const char *passwd_path, const char *group_path, struct sandbox_ids *ids);
+int user_resolve(const struct sbx_user *u, const char *passwd_path, const char *group_path,
+		 struct sandbox_ids *ids);
 
 /* Frees what user_resolve() allocated in ids and empties it. */
 void user_free_ids(struct sandbox_ids *ids);
 
-/* In the child: setgroups, setresgid, setresuid, in that order, each checked. */
+/* In the child: stdio given to the new uid, setgroups, setresgid, setresuid, each checked. */
 int user_apply(const struct sandbox_ids *ids);
 
 /* In the child, after every step: reads the ids back; -1 after printing on a mismatch. */

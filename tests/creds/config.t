@@ -38,8 +38,8 @@ bad "Environment=1BAD=x" "Environment= with a bad name" 'expected KEY=VALUE with
 bad "Environment=\"A=unterminated" "Environment= with an open quote" 'unmatched "'
 bad "UnsetEnvironment=A=B" "UnsetEnvironment= with a bad name" 'not a variable name'
 bad "VarFiles=a-b" "VarFiles= with a bad name" 'expected all, none or NAME[,NAME...]'
-bad "WaitTimeoutSec=forever" "WaitTimeoutSec= not a duration" 'bad duration (examples: 30s, 500ms, 2m)'
-bad "ReloadSignal=SIGKILL" "ReloadSignal= that cannot be caught" 'not a reload signal (e.g. HUP, USR1, USR2; TERM and INT mean stop, and KILL, STOP, CHLD and the fault signals cannot be used)'
+bad "WaitTimeoutSec=forever" "WaitTimeoutSec= not a duration" "'forever' is not a duration (e.g. 10s, 500ms, 2m; at most 576h)"
+bad "ReloadSignal=SIGKILL" "ReloadSignal= that cannot be caught" 'not a reload signal (e.g. HUP, USR1, USR2; TERM and INT mean stop, and KILL, STOP and CHLD cannot be used)'
 bad "OnReload=reload" "OnReload= not forward/restart" 'expected forward or restart'
 bad "RestartOnChange=maybe" "RestartOnChange= not a boolean" 'expected yes or no'
 

@@ -310,7 +310,7 @@ for runner in "${runners[@]}"; do
 	like "$out" "$T/bad.conf:3: unknown key TimeoutSecs= in \[Login bad\]" "$r ... with file and line"
 	printf '[Login bad]\nExecStart=/bin/true\nTimeoutSec=soon\n' > "$T/bad.conf"
 	out=$(run "$T/bad.conf" 2>&1)
-	like "$out" "$T/bad.conf:3: TimeoutSec=: \"soon\" is not a positive duration" "$r bad value: file, line and why"
+	like "$out" "$T/bad.conf:3: TimeoutSec=: 'soon' is not a duration" "$r bad value: file, line and why"
 	printf '[Login bad]\nStandardInputText=${password}\n' > "$T/bad.conf"
 	out=$(run "$T/bad.conf" 2>&1); rc=$?
 	is "$rc" 125 "$r no ExecStart=: exit 125"

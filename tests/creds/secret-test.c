@@ -1,5 +1,6 @@
 /* tests/creds/secret-test.c — TAP unit test of creds/secret.c: what is masked, overlapping
  * and multi-line secrets, where a long line may be cut, and wiping. */
+#include "creds.h"
 #include "internal.h"
 #include "login.h"
 
@@ -81,6 +82,14 @@ int main(void)
 	is(cut("text hunter22 then hunt"), "text hunter22 then |hunt", "a complete secret before it may go");
 	is(cut("hunter22xyz"), "|hunter22xyz", "never cut inside a complete secret that overlaps a pending one");
 	is(cut("hunt"), "|hunt", "all pending: nothing may be printed");
+
+	/* The relay's filter: in place, never longer, the same rules. */
+	char line[64] = "a hunter22xyz9 b hunter22hunter22 c";
+	size_t len = creds_mask(NULL, line, strlen(line));
+	line[len] = '\0';
+	is(line, "a *** b *** c", "creds_mask: in place, overlapping and adjacent secrets as one ***");
+	char cut_line[] = "text then hunt";
+	ok(creds_mask_cut(NULL, cut_line, strlen(cut_line)) == 10, "creds_mask_cut: a secret's beginning waits");
 
 	secret_wipe_all();
 	is(masked("x", "hunter22"), "usher: x: hunter22", "after secret_wipe_all nothing is masked");

@@ -24,7 +24,7 @@ like "$(cat "$tmp/err")" "^usher: $tmp/second: still missing" "with several path
 
 "$USHER" --wait-timeout soon -- /bin/true 2>"$tmp/err"
 is $? 125 "a bad --wait-timeout: exit 125"
-like "$(cat "$tmp/err")" '^usher: --wait-timeout: bad duration' "... naming the option"
+like "$(cat "$tmp/err")" "^usher: --wait-timeout: '[^']*' is not a duration" "... naming the option"
 
 # SIGTERM while waiting: usher stops at once with 128+15 instead of running the workload.
 "$USHER" -v --wait-for "$tmp/never.env" --wait-timeout 600s -- /usr/bin/touch "$tmp/ran" 2>"$tmp/err" &

@@ -118,8 +118,18 @@ is "$(pgrep -fc "sleep $marker")" 0 "exec past --timeout: its whole process grou
 # --- several SPECs, unresolvable names, bad SPECs ------------------------------------------
 expect 0 "^ok: tcp:127.0.0.1:$up: connected; file:$tmp/plain: exists$" "two SPECs pass" "tcp:127.0.0.1:$up" "file:$tmp/plain"
 expect 1 "^failed: tcp:127.0.0.1:$up: connected; tcp:127.0.0.1:$down: connect" "one of two fails" "tcp:127.0.0.1:$up" "tcp:127.0.0.1:$down"
-expect 1 "unknown host" "an unresolvable name" "http://no-such-host.invalid:80/"
+probe "http://no-such-host.invalid:80/"
+is "$RC" 1 "an unresolvable name: exit 1 (unhealthy, not a bad SPEC)"
+is "$OUT" "" "an unresolvable name: nothing on stdout"
+like "$ERR" "^usher: probe: http://no-such-host.invalid:80/: unknown host 'no-such-host.invalid' \(not an address, not in /etc/hosts, not localhost; usher has no DNS client\)$" "an unresolvable name: one line on stderr saying why"
 ok "$([ "$MS" -lt 3000 ]; echo $?)" "an unresolvable name: answered within 3 s (took ${MS} ms; no DNS)"
+probe "tcp:127.0.0.1:$up" "tcp:nohost.invalid:1"
+is "$RC:$OUT" "1:" "an unresolvable name after a good SPEC: exit 1 before anything is tried"
+# The same spec as a service's ReadyCheck=: an error at start-up, naming file and line.
+printf '[Service web]\nExecStart=/bin/true\nReadyCheck=tcp:nohost.invalid:80\n' >"$tmp/u.conf"
+out=$("$USHER" --config "$tmp/u.conf" true 2>&1); rc=$?
+is "$rc" 125 "ReadyCheck= with an unresolvable host: usher exits 125 before anything runs"
+like "$out" "^usher: $tmp/u.conf:3: tcp:nohost.invalid:80: unknown host 'nohost.invalid'" "ReadyCheck= unresolvable: file:line and the host"
 long=$(printf "file:$tmp/%0200d " $(seq 1 40))
 probe $long
 is "$RC" 1 "forty long SPECs: exit 1 (the first is missing)"

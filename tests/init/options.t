@@ -28,7 +28,7 @@ is "$ppid" "$usher_pid" "not PID 1: an orphan is re-parented to usher (subreaper
 # TINI_VERBOSITY raises the verbosity like -v.
 like "$(TINI_VERBOSITY=2 "$USHER" -- true 2>&1)" "subreaper" "TINI_VERBOSITY=2 works like -v"
 like "$(USHER_VERBOSITY=3 "$USHER" -- true 2>&1)" "debug: workload" "USHER_VERBOSITY=3 shows debug messages"
-is "$(USHER_GRACE=often "$USHER" -- true 2>&1; echo $?)" "usher: USHER_GRACE: 'often' is not a duration (e.g. 10s, 500ms, 2m)
+is "$(USHER_GRACE=often "$USHER" -- true 2>&1; echo $?)" "usher: USHER_GRACE: 'often' is not a duration (e.g. 10s, 500ms, 2m; at most 576h)
 125" "a bad USHER_* value names the variable"
 
 # Config file: errors carry file and line.
@@ -37,7 +37,7 @@ check_conf() { printf "$1" > "$conf"; "$USHER" --config "$conf" -- true 2>&1; ec
 is "$(check_conf '[Service]\nTimeoutStopSec=3s\n# comment\n; comment\n\n')" "0" "a valid config file is accepted"
 is "$(check_conf '[Service]\nNoSuchKey=1\n')" "usher: $conf:2: unknown key 'NoSuchKey' in [Service]
 125" "unknown key: file:line and 125"
-is "$(check_conf '[Service]\nTimeoutStopSec=forever\n')" "usher: $conf:2: 'forever' is not a duration (e.g. 10s, 500ms, 2m)
+is "$(check_conf '[Service]\nTimeoutStopSec=forever\n')" "usher: $conf:2: 'forever' is not a duration (e.g. 10s, 500ms, 2m; at most 576h)
 125" "bad value: file:line and 125"
 is "$(check_conf 'TimeoutStopSec=1s\n')" "usher: $conf:1: 'TimeoutStopSec' comes before any section ([Service] or [Login NAME])
 125" "key before a section: file:line"

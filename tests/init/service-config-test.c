@@ -9,15 +9,32 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The two things service-config.c takes from the rest of usher, standing in for options.c
- * (--grace) and sandbox.c (the sandbox keys; their setters are not called before plans exist). */
+/* What service-config.c takes from the rest of usher, standing in for options.c (--grace) and
+ * sandbox/ (a sandbox key's setter must run with the service's own plan selected). */
 struct init_settings settings = { .grace_ms = 7000 };
-static int no_setter(const char *value, const char *where)
+static int plans[SERVICE_MAX], plans_made, *selected;
+struct sandbox_plan *sandbox_plan_new(void)
 {
-	(void)value, (void)where;
+	return (struct sandbox_plan *)&plans[plans_made++];
+}
+void sandbox_plan_select(struct sandbox_plan *p)
+{
+	selected = (int *)p;
+}
+static const char *user_value;
+static int set_user(const char *value, const char *where)
+{
+	(void)where;
+	user_value = value;
+	return selected ? (*selected)++, 0 : -1;
+}
+const struct usher_opt sandbox_options[] = { { "user", 0, "User", "U", "", set_user }, { 0 } };
+static struct sandbox_plan *prepared;
+int sandbox_prepare(struct sandbox_plan *p)
+{
+	prepared = p;
 	return 0;
 }
-const struct usher_opt sandbox_options[] = { { "user", 0, "User", "U", "", no_setter }, { 0 } };
 
 static int test_number, failures;
 static void check(int passed, const char *what)
@@ -64,9 +81,15 @@ int main(void)
 		      set(job, "RestartMaxDelaySec", "4s") == 0,
 	      "job: the single-value keys");
 	check(set(db, "ReadyCheck", "tcp:127.0.0.1:5432") == 0, "db: ReadyCheck=");
+	check(set(web, "User", "1000") == 0 && set(web, "User", "1001") == 0 && user_value &&
+		      strcmp(user_value, "1001") == 0, "a sandbox key reaches sandbox_options[]' setter");
+	check(plans_made == 1 && service_defs[web].sandbox == (struct sandbox_plan *)&plans[0] &&
+		      plans[0] == 2 && !selected && !service_defs[db].sandbox,
+	      "... with web's own plan selected (one plan, made once), the main plan after");
 	check(set(db, "After", "nope") == 0, "an unknown name waits for service_defs_finish()");
 	check(service_defs_finish() == EXIT_USHER_FAILED, "... which refuses it");
 	check(set(db, "After", "") == 0 && service_defs_finish() == 0, "an empty After= resets; then finish succeeds");
+	check(prepared && prepared == service_defs[web].sandbox, "finish prepares each service's own plan");
 
 	const struct service_def *d = &service_defs[db], *w = &service_defs[web], *j = &service_defs[job];
 	static const char *const db_argv[] = { "/usr/sbin/db", "--name", "a b", "c d", "e f", "$$HOME", "${X}", NULL };

@@ -70,6 +70,7 @@ is "$(run_conf "$good")" "0:" "every [Service NAME] key is accepted, LogPrefix= 
 [ -e "$tmp/ran" ]; ok $? "... and the command ran"
 is "$(env -i "$USHER" --log-prefix -- /bin/true 2>&1; echo $?)" "0" "--log-prefix is accepted"
 like "$("$USHER" --help)" "--log-prefix .*\[LogPrefix=\]" "--help lists --log-prefix [LogPrefix=]"
+like "$("$USHER" --help)" "A \[Service NAME\] section is a service" "--help tells of [Service NAME] sections"
 
 # bad LINES EXPECTED DESCRIPTION — LINES follow "[Service web]" on line 3 of the file
 # (line 1-2: the [Login] mark); EXPECTED is the message after "usher: FILE:".
@@ -118,12 +119,33 @@ bad 'Type=oneshot\nRestart=always' "3: $w: Restart=always does not go with Type=
 bad 'Type=oneshot\nReadyCheck=tcp:127.0.0.1:1' "6: $w: ReadyCheck=: only for Type=simple (a oneshot is ready when it exits 0, a notify service when it says READY=1)" "ReadyCheck= on a oneshot"
 bad 'RestartSec=1m\nRestartMaxDelaySec=10s' "3: $w: RestartMaxDelaySec= is shorter than RestartSec=" "RestartMaxDelaySec= below RestartSec="
 bad 'WaitFor=/x' "5: $w: unknown key WaitFor=" "a [Service]-only key in [Service NAME]"
-# Until SANDBOX's per-service plans are merged a sandbox key is refused, not ignored:
-# a service must never run with less confinement than its section asks for.
-for line in User=1000 Group=1000 KeepCapabilities=NET_BIND_SERVICE DropCapabilities=ALL NoNewPrivileges=yes \
-	Seccomp=default LimitNOFILE=1024 UMask=0027 SupplementaryGroups=1 InitGroups=no SeccompArchitectures=native; do
-	bad "$line" "5: $w: ${line%%=*}=: per-service sandbox settings are not available yet (usher's sandbox plans are not merged)" "${line%%=*}= refused until per-service sandbox plans exist"
-done
+# Sandbox keys go to the service's own plan, checked by their setters and prepared (user lookup,
+# capabilities, the seccomp filter) before anything runs; a bad one names its file and line.
+bad 'User=nosuchuser9' "5: no user 'nosuchuser9' in /etc/passwd" "User= unknown user"
+bad 'Group=nosuchgroup9' "5: no group 'nosuchgroup9' in /etc/group" "Group= unknown group"
+bad 'SupplementaryGroups=nosuchgroup9' "5: no group 'nosuchgroup9' in /etc/group" "SupplementaryGroups= unknown group"
+bad 'DropCapabilities=NOPE' "5: unknown capability 'NOPE'" "DropCapabilities= unknown capability"
+bad 'NoNewPrivileges=maybe' "5: expected yes or no, got 'maybe'" "NoNewPrivileges= not a boolean"
+bad 'KeepCapabilities=CAP_NOPE' "5: unknown capability 'CAP_NOPE'" "KeepCapabilities= unknown capability"
+bad 'DropCapabilities=' "5: empty value: name the capabilities to drop, or ALL" "DropCapabilities= empty"
+bad 'LimitNOFILE=lots' "5: expected VALUE or SOFT:HARD (a number, or infinity), got 'lots'" "LimitNOFILE= not a number"
+bad 'UMask=999' "5: expected an octal mode such as 0027, got '999'" "UMask= not octal"
+bad 'User=a b' "5: 'a b' is not a user name or number" "User= not a name"
+bad 'InitGroups=x' "5: expected yes or no, got 'x'" "InitGroups= not a boolean"
+bad 'SeccompArchitectures=vax' "5: unknown architecture \"vax\" (libseccomp names: x86, x32, x86_64, arm...)" "SeccompArchitectures= unknown"
+is "$(run_conf '[Service web]\nExecStart=/bin/true\nSeccomp=/nonexistent.json\n')" "125:usher: /nonexistent.json: No such file or directory" \
+	"Seccomp= a missing profile"
+[ ! -e "$tmp/ran" ] && [ ! -e "$tmp/login-ran" ]; ok $? "... nothing ran (Seccomp= a missing profile)"
+sandboxed='[Service web]\nExecStart=/bin/true\nUser=65534\nGroup=65534\nSupplementaryGroups=65534\nInitGroups=no\nKeepCapabilities=NET_BIND_SERVICE\nDropCapabilities=ALL\nNoNewPrivileges=yes\nSeccomp=default\nSeccompArchitectures=native\nLimitNOFILE=1024\nLimitCORE=0\nUMask=0027\n'
+is "$(run_conf "$sandboxed")" "0:" "every sandbox key is accepted in [Service NAME]"
+if [ "$(id -u)" = 0 ]; then
+	printf "$sandboxed" > "$conf"
+	out=$(env -i "$USHER" --config "$conf" -- /bin/sh -c 'id -u; umask; grep -E "^(NoNewPrivs|CapEff)" /proc/self/status' 2>&1)
+	is "$out" "$(printf '0\n0022\n'; grep -E '^(NoNewPrivs|CapEff)' /proc/self/status)" \
+		"a service's sandbox keys do not touch the main command (uid, umask, caps, no_new_privs)"
+else
+	skip "needs root: the main command runs as root while a service has User=65534"
+fi
 
 # Names, repeats, limits: at the section header's line.
 is "$(run_conf '[Service a b]\n')" "125:usher: $conf:3: unknown section [Service a b] (expected [Service], [Service NAME] or [Login NAME])" "a name with a space"
@@ -150,4 +172,10 @@ printf '[Service late]\nExecStart=/bin/true\n' > "$tmp/second.conf"
 printf '[Service early]\nExecStart=/bin/true\nAfter=late\n' > "$tmp/first.conf"
 is "$(env -i "$USHER" --config "$tmp/first.conf" --config "$tmp/second.conf" -- /bin/true 2>&1; echo $?)" "0" \
 	"a dependency may be defined in a later --config file"
+# docs/services.md shows the example files the services tests run, whole and as they are.
+for example in "$SOURCE_ROOT"/docs/examples/*; do
+	python3 -c 'import sys; sys.exit(open(sys.argv[2]).read() not in open(sys.argv[1]).read())' \
+		"$SOURCE_ROOT/docs/services.md" "$example"
+	ok $? "docs/services.md shows docs/examples/${example##*/} as it is"
+done
 done_testing

@@ -50,6 +50,6 @@ for how in env config; do
 	took_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 	ok $(( took_ms >= 1000 && took_ms < 9000 ? 0 : 1 )) "grace of 1 s taken from $how (${took_ms} ms)"
 done
-is "$("$USHER" --grace soon -- true 2>&1; echo $?)" "usher: --grace: 'soon' is not a duration (e.g. 10s, 500ms, 2m)
+is "$("$USHER" --grace soon -- true 2>&1; echo $?)" "usher: --grace: 'soon' is not a duration (e.g. 10s, 500ms, 2m; at most 576h)
 125" "a bad --grace is a usage error"
 done_testing

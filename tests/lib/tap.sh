@@ -50,6 +50,14 @@ done_testing() {
 # in_pidns CMD... — run CMD as PID 1 of a new PID namespace with its own /proc.
 in_pidns() { unshare --pid --fork --mount-proc "$@"; }
 
+# copy_for_any_user FROM TO — copies FROM's executables into TO (made 0755) and prints TO. A
+# workload run as uid 1000 cannot reach a checkout in a 0700 directory (root's home, a
+# mktemp -d): tests that switch users run their programs from such a copy in /tmp.
+copy_for_any_user() {
+	mkdir -p "$2" && chmod 0755 "$2" &&
+		find "$1" -maxdepth 1 -type f -perm -u+x -exec cp -p {} "$2/" \; && printf '%s\n' "$2"
+}
+
 # wait_for TIMEOUT_S CMD... — poll CMD every 20 ms until it succeeds or TIMEOUT_S passes.
 wait_for() {
 	local limit=$(( $1 * 50 )) i=0

@@ -30,6 +30,17 @@ is "$(field Groups <"$T/out")" "" "--init-groups no: still no groups"
 as_user 65532 --groups=65532 --user 65532:65532
 is "$(cat "$T/rc")" 0 "already 65532, --user 65532:65532: runs" || diag "$(cat "$T/stderr")"
 
+# The engine switched user but left its bounding set (podman --user without --cap-drop ALL):
+# usher cannot drop it (no CAP_SETPCAP) and need not: nothing permitted, not root, no_new_privs.
+bnd=$(setpriv --inh-caps -all grep CapBnd /proc/self/status | cut -f2)
+in_image setpriv --reuid 65532 --regid 65532 --groups=65532 --inh-caps -all \
+	"${USHER_CLEAN[@]}" --user nonroot -- "$PROGS/status-report" >"$T/out" 2>"$T/stderr"
+is "$?" 0 "already nonroot with a full bounding set: runs" || diag "$(cat "$T/stderr")"
+is "$(field CapBnd <"$T/out")" "$bnd" "full bounding set: left as it was"
+is "$(field CapPrm <"$T/out") $(field CapEff <"$T/out") $(field CapAmb <"$T/out")" \
+	"0000000000000000 0000000000000000 0000000000000000" "full bounding set: nothing permitted, effective or ambient"
+is "$(field NoNewPrivs <"$T/out")" "1" "full bounding set: no_new_privs set, so it cannot be used"
+
 # A real difference still fails closed, saying what usher could not change.
 as_user 65532 --groups=65532 --user nonroot --groups audio
 is "$(cat "$T/rc")" 125 "other groups asked without CAP_SETGID: exit 125"

@@ -16,6 +16,11 @@
 
 static int test_count, failed_count;
 
+/* One plan's parts, as sandbox.c holds them. */
+static struct sbx_user U;
+static struct sbx_caps C;
+static struct sbx_limits L;
+
 static void ok(int passed, const char *fmt, ...)
 {
 	va_list ap;
@@ -58,11 +63,11 @@ static const char *group_list(const struct sandbox_ids *ids)
 static int resolve(const char *user, const char *group, const char *passwd, const char *group_file,
 		   struct sandbox_ids *ids)
 {
-	if (user_set_user(user, "--user") != 0)
+	if (user_set_user(&U, user, "--user") != 0)
 		return -1;
-	if (group && user_set_group(group, "--group") != 0)
+	if (group && user_set_group(&U, group, "--group") != 0)
 		return -1;
-	return user_resolve(passwd, group_file, ids);
+	return user_resolve(&U, passwd, group_file, ids);
 }
 
 static void test_passwd_and_group(void)
@@ -108,10 +113,10 @@ static void test_passwd_and_group(void)
 	   "a line with too few fields is no user");
 	ok(resolve("toobig", NULL, passwd, group, &ids) != 0,
 	   "uid 4294967295 in passwd is no user");
-	ok(user_set_user("4294967295", "--user") != 0, "--user 4294967295 refused (it means 'unchanged')");
-	ok(user_set_user("alice:", "--user") != 0, "--user alice: refused");
-	ok(user_set_user(":users", "--user") != 0, "--user :users refused");
-	ok(user_set_user("a:b:c", "--user") != 0, "--user a:b:c refused");
+	ok(user_set_user(&U, "4294967295", "--user") != 0, "--user 4294967295 refused (it means 'unchanged')");
+	ok(user_set_user(&U, "alice:", "--user") != 0, "--user alice: refused");
+	ok(user_set_user(&U, ":users", "--user") != 0, "--user :users refused");
+	ok(user_set_user(&U, "a:b:c", "--user") != 0, "--user a:b:c refused");
 
 	rc = resolve("nohome:audio", NULL, passwd, group, &ids);
 	ok(rc == 0 && ids.gid == 29 && strcmp(ids.home, "/") == 0, "empty home field: HOME=/; group by name");
@@ -123,18 +128,18 @@ static void test_passwd_and_group(void)
 	ok(rc == 0 && ids.uid == 77 && ids.gid == 8 && strcmp(group_list(&ids), "8") == 0,
 	   "numbers work without passwd and group files");
 
-	rc = user_set_init_groups("no", "--init-groups");
+	rc = user_set_init_groups(&U, "no", "--init-groups");
 	if (rc == 0)
-		rc = user_add_groups("audio 29,100", "--groups");
+		rc = user_add_groups(&U, "audio 29,100", "--groups");
 	if (rc == 0)
 		rc = resolve("alice", "users", passwd, group, &ids);
 	ok(rc == 0 && strcmp(group_list(&ids), "29,100") == 0, "--init-groups no: only listed, deduplicated (%s)",
 	   group_list(&ids));
-	ok(user_add_groups("", "--groups") == 0 && user_resolve(passwd, group, &ids) == 0 && ids.ngroups == 0,
+	ok(user_add_groups(&U, "", "--groups") == 0 && user_resolve(&U, passwd, group, &ids) == 0 && ids.ngroups == 0,
 	   "an empty --groups resets the list");
-	ok(user_add_groups("bad-group,", "--groups") == 0 && user_resolve(passwd, group, &ids) != 0,
+	ok(user_add_groups(&U, "bad-group,", "--groups") == 0 && user_resolve(&U, passwd, group, &ids) != 0,
 	   "an unknown supplementary group is an error");
-	ok(user_add_groups("", "--groups") == 0, "reset again");
+	ok(user_add_groups(&U, "", "--groups") == 0, "reset again");
 	user_free_ids(&ids);
 }
 
@@ -146,39 +151,39 @@ static void test_caps(void)
 		printf("ok %d # SKIP capability plans need root\n", ++test_count);
 		return;
 	}
-	ok(caps_set_keep("NET_BIND_SERVICE, cap_chown\tKill", "--cap-keep") == 0, "names with and without CAP_, any case");
-	int rc = caps_plan(true, &mask);
+	ok(caps_set_keep(&C, "NET_BIND_SERVICE, cap_chown\tKill", "--cap-keep") == 0, "names with and without CAP_, any case");
+	int rc = caps_plan(&C, true, &mask);
 	ok(rc == 0 && mask == ((1ULL << 10) | 1 | (1ULL << 5)), "planned mask 0x%llx",
 	   (unsigned long long)mask);
-	ok(caps_set_keep("CAP_", "--cap-keep") != 0, "CAP_ alone refused");
-	ok(caps_set_keep("40", "--cap-keep") != 0, "numbers refused");
-	ok(caps_set_keep("", "--cap-keep") == 0 && caps_plan(true, &mask) == 0 && mask == 0,
-	   "empty value resets: a non-root uid keeps nothing");
-	ok(caps_set_drop("ALL", "--cap-drop") == 0 && caps_set_keep("chown", "--cap-keep") == 0 &&
-	   caps_plan(false, &mask) == 0 && mask == 1, "--cap-drop ALL --cap-keep CHOWN keeps CHOWN");
-	ok(caps_set_drop("CHOWN", "--cap-drop") == 0 && caps_plan(false, &mask) != 0,
+	ok(caps_set_keep(&C, "CAP_", "--cap-keep") != 0, "CAP_ alone refused");
+	ok(caps_set_keep(&C, "40", "--cap-keep") != 0, "numbers refused");
+	ok(caps_set_keep(&C, "", "--cap-keep") == 0 && caps_plan(&C, true, &mask) == 0 && mask == 0,
+	   "an empty value is the empty set: nothing kept");
+	ok(caps_set_drop(&C, "ALL", "--cap-drop") == 0 && caps_set_keep(&C, "chown", "--cap-keep") == 0 &&
+	   caps_plan(&C, false, &mask) == 0 && mask == 1, "--cap-drop ALL --cap-keep CHOWN keeps CHOWN");
+	ok(caps_set_drop(&C, "CHOWN", "--cap-drop") == 0 && caps_plan(&C, false, &mask) != 0,
 	   "CHOWN kept and dropped is an error");
 }
 
 static void test_limits(void)
 {
-	ok(rlimits_set("fsize=16E", "--rlimit") != 0 && rlimits_set("fsize=15E", "--rlimit") == 0,
+	ok(rlimits_set(&L, "fsize=16E", "--rlimit") != 0 && rlimits_set(&L, "fsize=15E", "--rlimit") == 0,
 	   "16E overflows, 15E does not");
-	ok(rlimits_set("fsize=1.5G", "--rlimit") != 0, "fractions refused");
-	ok(rlimits_set("fsize=-1", "--rlimit") != 0, "negative refused");
-	ok(rlimits_set("nofile=", "--rlimit") != 0, "empty value refused");
-	ok(rlimits_set("bogus=1", "--rlimit") != 0, "unknown name refused");
-	ok(rlimits_set("nofile=10K", "--rlimit") != 0, "no suffix on a count");
-	ok(rlimits_set("nofile=infinity:10", "--rlimit") != 0, "soft infinity above a finite hard");
-	ok(umask_set("0778", "--umask") != 0 && umask_set("", "--umask") != 0 && umask_set("1777", "--umask") != 0,
+	ok(rlimits_set(&L, "fsize=1.5G", "--rlimit") != 0, "fractions refused");
+	ok(rlimits_set(&L, "fsize=-1", "--rlimit") != 0, "negative refused");
+	ok(rlimits_set(&L, "nofile=", "--rlimit") != 0, "empty value refused");
+	ok(rlimits_set(&L, "bogus=1", "--rlimit") != 0, "unknown name refused");
+	ok(rlimits_set(&L, "nofile=10K", "--rlimit") != 0, "no suffix on a count");
+	ok(rlimits_set(&L, "nofile=infinity:10", "--rlimit") != 0, "soft infinity above a finite hard");
+	ok(umask_set(&L, "0778", "--umask") != 0 && umask_set(&L, "", "--umask") != 0 && umask_set(&L, "1777", "--umask") != 0,
 	   "bad umasks refused");
 
 	struct rlimit cpu, fsize;
-	ok(rlimits_set_cpu("5min", "LimitCPU=") == 0 && rlimits_set("FSIZE=2M:infinity", "--rlimit") == 0 &&
-	   umask_set("027", "UMask=") == 0, "good values accepted");
+	ok(rlimits_set_index(&L, 0, "5min", "LimitCPU=") == 0 && rlimits_set(&L, "FSIZE=2M:infinity", "--rlimit") == 0 &&
+	   umask_set(&L, "027", "UMask=") == 0, "good values accepted");
 	pid_t pid = fork();
 	if (pid == 0) /* applied in a child, as usher does, so this process keeps its limits */
-		_exit(rlimits_apply() == 0 && getrlimit(RLIMIT_CPU, &cpu) == 0 && cpu.rlim_cur == 300 &&
+		_exit(rlimits_apply(&L) == 0 && getrlimit(RLIMIT_CPU, &cpu) == 0 && cpu.rlim_cur == 300 &&
 		      cpu.rlim_max == 300 && getrlimit(RLIMIT_FSIZE, &fsize) == 0 &&
 		      fsize.rlim_cur == 2 * 1024 * 1024 && fsize.rlim_max == RLIM_INFINITY &&
 		      umask(0) == 027 ? 0 : 1);

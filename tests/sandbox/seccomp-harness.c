@@ -26,13 +26,12 @@ static int check_precompiled(void)
 	int failed = 0;
 	for (size_t k = 0; k < sbx_builtin_variant_count; k++) {
 		const struct sbx_precompiled *v = &sbx_builtin_variants[k];
-		struct sbx_build_options options = { .caps = v->caps, .kernel = sbx_running_kernel(),
-		                                     .log_default = v->log_default };
+		struct sbx_build_options options = { .caps = v->caps, .kernel = sbx_running_kernel() };
 		struct sbx_bpf bpf;
 		bool same = sbx_profile_compile(&profile, &options, "built-in profile", &bpf) == 0 &&
 		            bpf.len == v->len && memcmp(bpf.insns, v->insns, v->len * sizeof *v->insns) == 0;
-		printf("%sok %zu - variant %zu (caps %#llx, %s, %u instructions) equals the filter built at start\n",
-		       same ? "" : "not ", k + 1, k, (unsigned long long)v->caps, v->log_default ? "log" : "default", v->len);
+		printf("%sok %zu - variant %zu (caps %#llx, %u instructions) equals the filter built at start\n",
+		       same ? "" : "not ", k + 1, k, (unsigned long long)v->caps, v->len);
 		failed += !same;
 		free(bpf.insns);
 	}
@@ -63,14 +62,15 @@ int main(int argc, char **argv)
 	const char *spec = argv[i];
 	char **program = &argv[i + 2];
 
-	if (sbx_seccomp_select(spec, "--seccomp") < 0)
+	static struct sbx_seccomp filter; /* one plan's seccomp state */
+	if (sbx_seccomp_select(&filter, spec, "--seccomp") < 0)
 		return EXIT_USHER_FAILED;
-	if (arches && sbx_seccomp_set_compat_arches(arches, "--seccomp-arches") < 0)
+	if (arches && sbx_seccomp_set_compat_arches(&filter, arches, "--seccomp-arches") < 0)
 		return EXIT_USHER_FAILED;
-	int rc = sbx_seccomp_prepare(caps);
+	int rc = sbx_seccomp_prepare(&filter, caps);
 	if (rc != 0)
 		return rc;
-	if (sbx_seccomp_load() < 0)
+	if (sbx_seccomp_load(&filter) < 0)
 		return EXIT_USHER_FAILED;
 	execv(program[0], program);
 	perror(program[0]);

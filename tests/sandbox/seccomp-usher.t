@@ -3,11 +3,12 @@
 # log and Docker profiles, with a user switch, and malformed profiles failing closed.
 . "$SOURCE_ROOT/tests/lib/tap.sh"
 
-PROGS="$BUILD_ROOT/tests/sandbox"
-PROBE="$PROGS/syscall-probe"
-T=$(mktemp -d "${TMPDIR:-/tmp}/usher-seccomp.XXXXXX") || exit 1
+T=$(mktemp -d /tmp/usher-seccomp.XXXXXX) || exit 1
 chmod 0755 "$T"
 trap 'rm -rf "$T"' EXIT
+# --user 1000 below: the programs run from a copy that uid can reach wherever the checkout is.
+PROGS=$(copy_for_any_user "$BUILD_ROOT/tests/sandbox" "$T/progs") || exit 1
+PROBE="$PROGS/syscall-probe"
 
 if ! "$USHER" --help 2>&1 | grep -q -- '--seccomp'; then
 	skip "$USHER has no --seccomp"

@@ -1,8 +1,10 @@
 /* tests/sandbox/syscall-probe.c — tries syscalls a seccomp profile decides on and prints
- * "<probe> ok" or "<probe> <ERRNO>" for each (all of them, or those named in argv). */
+ * "<probe> ok" or "<probe> <ERRNO>" for each (all of them, or those named in argv);
+ * `scan ARCH FIRST LAST` tries every syscall number in a range, each in a child. */
 #include <errno.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,6 +176,123 @@ static void run(const char *probe)
 		printf("%s unknown-probe\n", probe);
 }
 
+
+#ifdef __x86_64__
+/* int 0x80 with all six i386 argument registers set (ebp saved around it, below the red zone). */
+static long int80_6(long nr, long v)
+{
+	long ret;
+	__asm__ volatile("sub $128, %%rsp\n\tpush %%rbp\n\tmov %%rdi, %%rbp\n\tint $0x80\n\tpop %%rbp\n\tadd $128, %%rsp"
+	                 : "=a"(ret)
+	                 : "a"(nr), "b"(v), "c"(v), "d"(v), "S"(v), "D"(v)
+	                 : "memory", "cc");
+	if (ret < 0 && ret > -4096) {
+		errno = (int)-ret;
+		return -1;
+	}
+	return ret;
+}
+#endif
+
+/* Calls no scan makes: they block whatever the filter says (pause, sigsuspend), jump into
+ * garbage (sigreturn), take long under load (sync) or change the machine (with zeros:
+ * acct(NULL) stops accounting, sethostname(NULL, 0) empties the name; kexec). */
+static bool scan_skips(const char *arch, long nr, bool zeros)
+{
+	static const long native_always[] = { 15 /* rt_sigreturn */, 34 /* pause */, 162 /* sync */,
+	                                      246 /* kexec_load */, 320 /* kexec_file_load */ };
+	static const long native_zeros[] = { 23 /* select */, 70 /* msgrcv */, 163 /* acct */, 170 /* sethostname */,
+	                                     171 /* setdomainname */, 270 /* pselect6 */, 271 /* ppoll */ };
+	static const long i386_always[] = { 29 /* pause */, 36 /* sync */, 72 /* sigsuspend */,
+	                                    119 /* sigreturn */, 173 /* rt_sigreturn */, 283 /* kexec_load */ };
+	const long *list = NULL;
+	size_t n = 0;
+	if (strcmp(arch, "i386") == 0) {
+		list = i386_always;
+		n = sizeof i386_always / sizeof *i386_always;
+	} else {
+		if (strcmp(arch, "x32") == 0 && nr == 513) /* x32 rt_sigreturn */
+			return true;
+		for (size_t k = 0; zeros && k < sizeof native_zeros / sizeof *native_zeros; k++)
+			if (native_zeros[k] == nr)
+				return true;
+		list = native_always;
+		n = sizeof native_always / sizeof *native_always;
+	}
+	for (size_t k = 0; k < n; k++)
+		if (list[k] == nr)
+			return true;
+	return false;
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* One syscall in a child: "ARCH NR PATTERN ok|errnoN|exitN|signalN|timeout". The result is
+ * the filter's decision and the kernel's answer to nonsense arguments, the same every run. */
+static void scan_one(const char *arch, long nr, bool zeros)
+{
+	long v = zeros ? 0 : -1;
+	pid_t child = fork();
+	if (child < 0) {
+		printf("%s %ld %s fork-failed\n", arch, nr, zeros ? "zeros" : "ones");
+		return;
+	}
+	if (child == 0) {
+		setsid(); /* no terminal for vhangup and friends */
+		pid_t me = (pid_t)syscall(SYS_getpid);
+		long r;
+#ifdef __x86_64__
+		if (strcmp(arch, "i386") == 0)
+			r = int80_6(nr, v);
+		else
+#endif
+			r = syscall(strcmp(arch, "x32") == 0 ? nr | 0x40000000L : nr, v, v, v, v, v, v);
+		int e = errno;
+		if (syscall(SYS_getpid) != me) /* fork, vfork, clone: the new one leaves at once */
+			syscall(SYS_exit, 0);
+		_exit(r == -1 ? e & 0xff : 0);
+	}
+	alarm(5);
+	int st;
+	pid_t got = waitpid(child, &st, 0);
+	alarm(0);
+	if (got != child) {
+		kill(child, SIGKILL);
+		waitpid(child, &st, 0);
+		printf("%s %ld %s timeout\n", arch, nr, zeros ? "zeros" : "ones");
+		return;
+	}
+	printf("%s %ld %s ", arch, nr, zeros ? "zeros" : "ones");
+	if (WIFSIGNALED(st))
+		printf("signal%d\n", WTERMSIG(st));
+	else if (WEXITSTATUS(st) == 0)
+		printf("ok\n");
+	else
+		printf("errno%d\n", WEXITSTATUS(st));
+}
+
+/* scan native|x32|i386 FIRST LAST: all args -1, and for native also all args 0. */
+static int scan(const char *arch, long first, long last)
+{
+	struct sigaction sa = { .sa_handler = on_alarm }; /* no SA_RESTART: waitpid says EINTR */
+	sigaction(SIGALRM, &sa, NULL);
+	/* stdin at end of file (a pipe nobody writes to; /dev/null may not be open to all users) */
+	int empty[2];
+	if (pipe(empty) != 0 || close(empty[1]) != 0 || dup2(empty[0], 0) < 0)
+		return 1;
+	for (long nr = first; nr <= last; nr++) {
+		for (int zeros = 0; zeros <= (strcmp(arch, "native") == 0); zeros++) {
+			if (!scan_skips(arch, nr, zeros))
+				scan_one(arch, nr, zeros);
+			fflush(stdout);
+		}
+	}
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	static const char *const all[] = {
@@ -181,6 +300,8 @@ int main(int argc, char **argv)
 		"socket_unix", "socket_inet", "socket_alg", "socket_vsock", "personality_query",
 		"personality_norandom", "syslog", "chmod", "ptrace", "mseal", "seccomp_mode",
 	};
+	if (argc == 5 && strcmp(argv[1], "scan") == 0)
+		return scan(argv[2], strtol(argv[3], NULL, 0), strtol(argv[4], NULL, 0));
 	if (argc > 1) {
 		for (int i = 1; i < argc; i++)
 			run(argv[i]);

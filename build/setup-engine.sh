@@ -9,7 +9,8 @@
 # 2. localhost/debian:bookworm, made with mmdebstrap from the machine's own apt sources (no
 #    registry is reachable), tagged debian:bookworm so that FROM debian:bookworm resolves
 #    locally. Rebuilt only when it is missing or the sources it was made from changed.
-# Needs root (rootful podman); says so and does nothing without it. Environment: USHER_ENGINE_SOURCES (the deb822 sources file to
+# Needs root (rootful podman); says so and does nothing without it. Environment:
+# USHER_CONTAINERS_CONF (another containers.conf to edit, for tests); USHER_ENGINE_SOURCES (the deb822 sources file to
 # build the image from; default /etc/apt/sources.list.d/debian.sources).
 set -euo pipefail
 
@@ -34,8 +35,8 @@ hard_limit() {
 }
 nofile=$(hard_limit -n 1048576)
 nproc=$(hard_limit -u 32768)
-conf=/etc/containers/containers.conf
-mkdir -p /etc/containers || die "engine: cannot create /etc/containers"
+conf=${USHER_CONTAINERS_CONF:-/etc/containers/containers.conf} # the variable: for tests
+mkdir -p "$(dirname "$conf")" || die "engine: cannot create $(dirname "$conf")"
 # set_keys FILE SECTION KEY VALUE ... — sets each KEY in its [SECTION] of a TOML file, keeping
 # every other line: replaces the key's line (even commented out by Debian's example? no: only
 # an active one), or adds it under the section's header, or adds the section at the end.

@@ -85,6 +85,12 @@ static int set_env_file(const char *value, const char *where)
 	return push_source(source, where);
 }
 
+int creds_check_env_file(const char *value, const char *where)
+{
+	struct source source;
+	return envfile_spec_parse(value, where, &source.format, &source.missing_ok, &source.path);
+}
+
 static int set_env_dir(const char *value, const char *where)
 {
 	struct source source = { .kind = SOURCE_DIR };

@@ -7,6 +7,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -264,6 +265,10 @@ static void svc_exited(struct proc *p)
 	struct svc *s = p->owner;
 	const struct service_def *d = s->def;
 	long long now = now_ms();
+	/* Whatever is left of its process group goes with it (php-fpm's workers would hold its
+	 * port against the restart). It leads its own session: the group is its pid. */
+	if (kill(-p->pid, SIGKILL) != 0 && errno != ESRCH)
+		usher_warn("service \"%s\": kill: %s", d->name, strerror(errno));
 	int code = supervise_exit_code(p->status);
 	bool success = !p->exec_error && exit_is_success(d, p->status);
 	if (s->checking)

@@ -54,10 +54,10 @@ like "$(podman run --rm --entrypoint /usher "$CT_IMAGE" --version 2>&1)" "^usher
 
 # --- arm64 ----------------------------------------------------------------------------------------
 start=$SECONDS
-if ct_build_image linux/arm64 localhost/usher-test:arm64; then
+if ct_build_image linux/arm64 "$CT_REPO:arm64"; then
 	ok 0 "arm64 image: podman build --platform linux/arm64 ($((SECONDS - start)) s, cross-compiled in the amd64 builder)"
-	is "$(podman image inspect -f '{{.Architecture}}' localhost/usher-test:arm64)" arm64 "arm64 image: architecture arm64"
-	image_usher localhost/usher-test:arm64 "$CT_TMP/usher-arm64"
+	is "$(podman image inspect -f '{{.Architecture}}' "$CT_REPO:arm64")" arm64 "arm64 image: architecture arm64"
+	image_usher "$CT_REPO:arm64" "$CT_TMP/usher-arm64"
 	like "$(file -b "$CT_TMP/usher-arm64" 2>/dev/null || readelf -h "$CT_TMP/usher-arm64")" "ARM aarch64|AArch64" "arm64 image: /usher is an aarch64 program"
 	unlike "$(readelf -l "$CT_TMP/usher-arm64")" "INTERP" "arm64 image: /usher is static (no program interpreter)"
 	[ "$(stat -c %s "$CT_TMP/usher-arm64")" -le 262144 ]
@@ -75,7 +75,7 @@ else
 fi
 
 # --- the two-arch manifest list, as the README says ------------------------------------------------
-manifest=localhost/usher-test:multi
+manifest=$CT_REPO:multi
 podman manifest exists "$manifest" && podman manifest rm "$manifest" >/dev/null
 ctx="$CT_TMP/context"
 if podman build --platform linux/amd64,linux/arm64 --build-arg BUILDPLATFORM=linux/amd64 \
@@ -88,5 +88,11 @@ else
 	tail -n 30 "$CT_TMP/build-multi.log" | while IFS= read -r l; do diag "$l"; done
 fi
 podman manifest rm "$manifest" >/dev/null 2>&1
+
+# Every source change leaves the last build's untagged builder images (~50 MB of layers per
+# architecture). Those older than a day go; newer ones, and the layers they share with the
+# builds above (the packages, the static libraries), stay as podman's build cache.
+pruned=$(podman image prune -f --filter until=24h 2>/dev/null | wc -l)
+diag "podman image prune --filter until=24h: $pruned untagged images older than a day removed"
 
 done_testing

@@ -7,7 +7,10 @@
 # podman's storage, else FROM scratch plus the minimal /etc/passwd and /etc/group below (no
 # registry is reachable here); CT_VARIANT says which, and every test prints it.
 
-CT_IMAGE=localhost/usher-test:amd64
+# Images are named per checkout: engineers' worktrees share this machine's podman storage,
+# and one run must not test another checkout's image. The kube test takes a lock instead.
+CT_REPO="localhost/usher-test-$(printf '%s' "$SOURCE_ROOT" | sha256sum | cut -c1-8)"
+CT_IMAGE=$CT_REPO:amd64
 CT_DISTROLESS=gcr.io/distroless/static-debian12
 CT_PREFIX="usher-ct-$$"
 
@@ -150,9 +153,9 @@ ct_field() { # ct_field FILE KEY — the value of KEY=VALUE (one per line or spa
 	tr ' ' '\n' <"$1" 2>/dev/null | sed -n "s/^$2=//p" | head -n 1
 }
 
-# ct_bare_image — localhost/usher-test:bare, FROM scratch with only the test image's /usher: no
+# ct_bare_image — $CT_REPO:bare, FROM scratch with only the test image's /usher: no
 # /etc/passwd at all, the shape in which podman --user writes a root-only one (issue 9 item 2).
-CT_BARE=localhost/usher-test:bare
+CT_BARE=$CT_REPO:bare
 ct_bare_image() {
 	printf 'FROM scratch\nCOPY --from=%s /usher /usher\nENTRYPOINT ["/usher", "--"]\n' "$CT_IMAGE" >"$CT_TMP/Containerfile.bare"
 	podman build -f "$CT_TMP/Containerfile.bare" -t "$CT_BARE" "$CT_TMP/bin" >"$CT_TMP/build-bare.log" 2>&1

@@ -71,6 +71,18 @@ printf '[Service ok]\nExecStart=sh -c "exit 42"\nSuccessExitStatus=42\nRestart=o
 in_pidns "$USHER" --config "$T/ses.conf" -- sh -c 'sleep 0.5; exit 5' 2>/dev/null; rc=$?
 is "$rc" 5 "SuccessExitStatus=42: exit 42 is no failure (no restart, no FailureAction)"
 
+# --- What a service left in its process group is killed when it is reaped (before a restart).
+cat > "$T/leftover.conf" <<EOF2
+[Service parent]
+ExecStart=sh -c 'sleep 1000 & echo \$\$! >> $T/kids; sleep 0.3; exit 1'
+RestartSec=100ms
+StartLimitBurst=2
+FailureAction=none
+EOF2
+out=$(in_pidns "$USHER" --config "$T/leftover.conf" -- sh -c "sleep 1.5; for p in \$(cat $T/kids); do kill -0 \$p 2>/dev/null && echo alive-\$p; done; echo checked" 2>/dev/null)
+is "$(wc -l < "$T/kids")" 2 "leftovers: the service ran twice"
+is "$out" "checked" "... and neither run's background child outlived it"
+
 # --- Requires=: a dependent of a service that gave up is stopped.
 cat > "$T/requires.conf" <<EOF2
 [Service base]

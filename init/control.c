@@ -339,7 +339,8 @@ int control_health_main(int argc, char **argv)
 				seen[named = i] = true;
 		if (named < 0)
 			continue;
-		bool healthy = strcmp(field[FIELD_STATE], "ready") == 0 &&
+		bool healthy = (strcmp(field[FIELD_STATE], "ready") == 0 ||
+				strcmp(field[FIELD_STATE], "done") == 0) && /* a oneshot that succeeded */
 			       strcmp(field[FIELD_HEALTH], "failed") != 0;
 		rc |= !healthy;
 		used += snprintf(line_out + used, sizeof line_out - (size_t)used, "%s%s %s%s%s",

@@ -18,7 +18,7 @@ enum {
 /* One service as `usher status` shows it. Strings live until the next call. */
 struct control_row {
 	const char *name;
-	const char *state;   /* starting, ready, unhealthy, restarting, failed, stopped */
+	const char *state;   /* starting, ready, unhealthy, restarting, failed, stopped, done */
 	int pid;             /* 0: not running */
 	unsigned restarts;
 	int last_exit;       /* -1: none yet; 128+N when signal N ended it */

@@ -26,6 +26,7 @@ static bool rows(unsigned index, struct control_row *row)
 		{ "web", "ready", 42, 0, -1, "http://127.0.0.1:8080/health: HTTP 200", true, 0 },
 		{ "db", "starting", 43, 2, 1, NULL, false, 0 },
 		{ "worker", "ready", 44, 1, 143, "exec:check\tworker: exit 1", false, 0 },
+		{ "migrate", "done", 0, 0, 0, NULL, false, 0 },
 	};
 	if (index >= sizeof table / sizeof table[0])
 		return false;

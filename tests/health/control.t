@@ -35,12 +35,12 @@ is "$(stat -c %a "$sock")" 600 "the socket has mode 0600"
 # --- usher status ---------------------------------------------------------------------------
 out=$("$USHER" status --control-socket "$sock" 2>&1); rc=$?
 is "$rc" 0 "usher status: exit 0"
-is "$(printf '%s\n' "$out" | wc -l)" 4 "usher status: a header and three rows"
+is "$(printf '%s\n' "$out" | wc -l)" 5 "usher status: a header and four rows"
 like "$(printf '%s\n' "$out" | sed -n 1p)" "^NAME +STATE +PID +RESTARTS +EXIT +HEALTH$" "usher status: the header"
 like "$(printf '%s\n' "$out" | grep '^web ')" "^web +ready +42 +0 +-  ok 3s ago: http://127.0.0.1:8080/health: HTTP 200$" "usher status: web's row"
 like "$(printf '%s\n' "$out" | grep '^db ')" "^db +starting +43 +2 +1  -$" "usher status: db's row (no health check)"
 like "$(printf '%s\n' "$out" | grep '^worker ')" "^worker +ready +44 +1 +143  failed 3s ago: exec:check worker: exit 1$" "usher status: worker's row, a tab in the result made a space"
-is "$(USHER_CONTROL_SOCKET="$sock" "$USHER" status 2>&1 | wc -l)" 4 "usher status: USHER_CONTROL_SOCKET names the socket"
+is "$(USHER_CONTROL_SOCKET="$sock" "$USHER" status 2>&1 | wc -l)" 5 "usher status: USHER_CONTROL_SOCKET names the socket"
 out=$("$USHER" status --control-socket "$tmp/none.sock" 2>&1); rc=$?
 is "$rc" 125 "usher status: no socket: exit 125"
 like "$out" "^usher: control socket $tmp/none.sock: No such file" "usher status: no socket: one line naming it"
@@ -51,7 +51,9 @@ like "$(cat "$tmp/bogus")" "^error	unknown request$" "an unknown request gets an
 health() { OUT=$("$USHER" health --control-socket "$sock" "$@" 2>"$tmp/herr"); RC=$?; }
 health
 is "$RC" 1 "usher health (all): exit 1 (db starting, worker failing)"
-like "$OUT" "^unhealthy: web ready: http.*; db starting; worker ready: exec:check worker: exit 1$" "usher health (all): one line"
+like "$OUT" "^unhealthy: web ready: http.*; db starting; worker ready: exec:check worker: exit 1; migrate done$" "usher health (all): one line"
+health web migrate
+is "$RC" 0 "usher health web migrate: exit 0 (a oneshot done counts as healthy)"
 health web
 is "$RC" 0 "usher health web: exit 0"
 is "$OUT" "ok: web ready: http://127.0.0.1:8080/health: HTTP 200" "usher health web: one line"
@@ -118,7 +120,7 @@ done
 like "$(grep flood "$tmp/hostile")" "flood stopped" "the 1 MB client was cut off, not read to the end"
 kill -0 "$DRIVER_PID" 2>/dev/null
 ok $? "the server is still running"
-is "$("$USHER" status --control-socket "$sock" 2>&1 | wc -l)" 4 "usher status after the attack: the table"
+is "$("$USHER" status --control-socket "$sock" 2>&1 | wc -l)" 5 "usher status after the attack: the table"
 
 # --- another user: refused by SO_PEERCRED even when the socket's mode would let it in ----------
 kill "$DRIVER_PID"
@@ -134,12 +136,12 @@ else
 	is "$rc" 125 "uid 65534 (socket opened to all by the test): usher status exit 125"
 	like "$out" "closed without an answer|Connection reset|Broken pipe" "uid 65534: the server closed the connection unanswered"
 	like "$(cat "$tmp/driver.err")" "refused a client of uid 65534" "uid 65534: the server says whom it refused"
-	is "$("$USHER" status --control-socket "$sock" 2>&1 | wc -l)" 4 "root is still answered"
+	is "$("$USHER" status --control-socket "$sock" 2>&1 | wc -l)" 5 "root is still answered"
 	kill -KILL "$DRIVER_PID"
 	wait "$DRIVER_PID" 2>/dev/null
 	ok "$([ -S "$sock" ]; echo $?)" "after SIGKILL the socket file is left behind"
 	start_driver
-	is "$("$USHER" status --control-socket "$sock" 2>&1 | wc -l)" 4 "a new server replaces the stale socket"
+	is "$("$USHER" status --control-socket "$sock" 2>&1 | wc -l)" 5 "a new server replaces the stale socket"
 fi
 
 done_testing

@@ -321,6 +321,10 @@ done
 
 rec meta elapsed "$((SECONDS - started))"
 python3 "$top/bench/report.py" "$tsv" >"$out/results.md" || die "report.py failed"
+# bench/services.sh writes its own section at the end of results.md: carry it over.
+if grep -q '^<!-- services.sh:' "$top/bench/results.md" 2>/dev/null; then
+	{ echo; sed -n '/^<!-- services.sh:/,$p' "$top/bench/results.md"; } >>"$out/results.md"
+fi
 cp "$out/results.md" "$top/bench/results.md" || die "cannot write bench/results.md"
 cat "$top/bench/results.md"
 say "wrote bench/results.md ($((SECONDS - started)) s; raw numbers in $tsv, stderr of the runs in $errlog)"

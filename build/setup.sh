@@ -16,7 +16,7 @@ set -euo pipefail
 jobs=${USHER_SETUP_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 # Bump when the way the static libraries are built changes: forces a rebuild.
-RECIPE=7
+RECIPE=8
 # Flags for the musl build of the dependencies: the same size flags as usher's static build
 # (meson.build). Without unwind tables the release binary is 4,096 bytes smaller.
 DEPS_CFLAGS="-Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables"
@@ -378,6 +378,45 @@ static void usher_hex_halves(const char *line, unsigned *hi, unsigned *lo)
 	return 0
 }
 
+# seccomp_advisories TREE — three fixes of libseccomp 2.6.1 that Debian's 2.5.4 lacks, each
+# applied only where the old code is found (a newer source that has them is left alone; code
+# that is neither is an error to review). See docs/building.md.
+#  GHSA-4q85-33p6-j5g6: _db_tree_add() merging two 64-bit LT/LE comparisons of one argument
+#    set the true-path action where the false-path one was meant (a copy-paste slip), so a
+#    filter could allow what a narrower rule denied.
+#  GHSA-2hqh-5c36-grrm, GHSA-46fr-jh49-xvhx: the program's instruction count is 16 bits; past
+#    65,535 it wrapped (heap overflow), and the failure path freed the program twice. usher
+#    compiles a user's profile in PID 1, so a huge one must be an error, not a crash.
+seccomp_advisories() {
+	local db="$1/src/db.c" gen="$1/src/gen_bpf.c"
+	perl -0 -e '
+		my ($db, $gen) = @ARGV;
+		local $/; open(my $f, "<", $db) or die "$db: $!\n"; my $d = <$f>; close $f;
+		open($f, "<", $gen) or die "$gen: $!\n"; my $g = <$f>; close $f;
+		my $lt_old = "LT/LE\n\t\t\t\t\t * comparisons correctly */\n\t\t\t\t\tif (n_iter->arg_h_flg &&\n\t\t\t\t\t    (n_iter->datum_full <\n\t\t\t\t\t     x_iter->datum_full))\n\t\t\t\t\t\tx_iter->act_t = n_iter->act_t;";
+		(my $lt_new = $lt_old) =~ s/x_iter->act_t = n_iter->act_t;/x_iter->act_f = n_iter->act_f;/;
+		my $cnt_old = "\t/* (re)allocate the program memory */\n\tprg->blk_cnt += blk->blk_cnt;";
+		my $cnt_new = "\t/* usher: a 16-bit count must not wrap (GHSA-2hqh-5c36-grrm) */\n\tif (old_cnt + blk->blk_cnt > UINT16_MAX) {\n\t\trc = -EFAULT;\n\t\tgoto bpf_append_blk_failure;\n\t}\n\n" . $cnt_old;
+		my $free_old = "bpf_append_blk_failure:\n\tprg->blk_cnt = 0;\n\tfree(prg->blks);\n";
+		my $free_new = $free_old . "\tprg->blks = NULL; /* usher: freed once (GHSA-46fr-jh49-xvhx) */\n";
+		my $n = 0;
+		for ([\$d, $lt_old, $lt_new, "db.c LT/LE merge"], [\$g, $cnt_old, $cnt_new, "gen_bpf.c count"],
+		     [\$g, $free_old, $free_new, "gen_bpf.c double free"]) {
+			my ($text, $old, $new, $what) = @$_;
+			my $count = () = $$text =~ /\Q$old\E/g;
+			if ($count == 1) { $$text =~ s/\Q$old\E/$new/; $n++; }
+			elsif (index($$text, $new) >= 0 || $count == 0) { print "deps: $what: not the 2.5.4 code, left alone\n"; }
+			else { die "$what: found $count times\n"; }
+		}
+		open($f, ">", $db) or die; print $f $d; close $f;
+		open($f, ">", $gen) or die; print $f $g; close $f;
+		print "deps: libseccomp advisories: $n of 3 fixes applied\n";
+	' "$db" "$gen" || die "deps: cannot apply the libseccomp advisory fixes to $1: review seccomp_advisories"
+	grep -A5 'value to ensure we handle LT/LE' "$db" | grep -q 'x_iter->act_f = n_iter->act_f;' \
+		&& grep -q 'UINT16_MAX' "$gen" \
+		|| die "deps: $1: the libseccomp advisory fixes are neither applied nor present: review seccomp_advisories"
+}
+
 # fix_bpf_hash_mask TREE — libseccomp 2.5's BPF generator hashes its blocks into a table of
 # 256 buckets through the mask (_BPF_HASH_BITS - 1) = 7, so only 8 buckets are ever used and
 # a three-arch profile (Docker's archMap: x86_64 + x86 + x32) spends half its build time
@@ -404,6 +443,7 @@ build_deps() {
 	narrow_syscall_table "$tree"
 	only_our_arches "$tree"
 	fix_bpf_hash_mask "$tree"
+	seccomp_advisories "$tree"
 	log="$deps/logs/libseccomp$tree_suffix.log"
 	say "deps: building libseccomp (log: $log)"
 	build_autotools "$tree" "$log"

@@ -79,7 +79,7 @@ static int push_source(struct source source, const char *where)
 
 /* "[-][FORMAT:]PATH" → source. Text before a ':' that comes before any '/' must be a
  * format, so a typo such as "nomda:" is an error (a file named a:b is ./a:b). */
-static int set_env_file(const char *value, const char *where)
+static int parse_env_file(const char *value, const char *where, struct source *out)
 {
 	struct source source = { .kind = SOURCE_FILE, .format = ENVFILE_NOMAD };
 	if (*value == '-') {
@@ -108,7 +108,20 @@ static int set_env_file(const char *value, const char *where)
 		return -1;
 	}
 	source.path = value;
-	return push_source(source, where);
+	*out = source;
+	return 0;
+}
+
+static int set_env_file(const char *value, const char *where)
+{
+	struct source source;
+	return parse_env_file(value, where, &source) != 0 ? -1 : push_source(source, where);
+}
+
+int creds_check_env_file(const char *value, const char *where)
+{
+	struct source source;
+	return parse_env_file(value, where, &source);
 }
 
 static int set_env_dir(const char *value, const char *where)

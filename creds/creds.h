@@ -10,6 +10,10 @@
 int creds_login_set(const char *login_name, const char *key, const char *value,
 		    const char *where);
 
+/* "[-][nomad:|docker:]PATH" as --env-file takes it (a service's EnvironmentFile=): 0, or -1
+ * after printing "usher: <where>: why". The file is not read. */
+int creds_check_env_file(const char *value, const char *where);
+
 /* Before the workload starts: wait for files, load env files, secret dirs and VAR_FILE
  * on top of base_env (the process environment), then run the login helpers.
  * Returns 0, or an exit code (EXIT_USHER_FAILED, or 128+N if start-up was interrupted

@@ -106,8 +106,8 @@ static const char *parse_host_port(const char *text, size_t len, unsigned defaul
 	if (!numeric_address(host, (unsigned)port, spec))
 		resolve_name(host, (unsigned)port, spec);
 	if (!spec->addr_len)
-		snprintf(unknown_host, sizeof unknown_host, "unknown host '%s' (not an address, not in "
-			 "/etc/hosts, not localhost; usher has no DNS client)", host);
+		snprintf(unknown_host, sizeof unknown_host, "unknown host '%s' (not numeric, in /etc/hosts "
+			 "or localhost; usher has no DNS)", host);
 	return spec->addr_len ? NULL : unknown_host;
 }
 
@@ -183,8 +183,7 @@ static const char *parse_kind(const char *text, const char *where, struct check_
 	}
 	if (after(text, "https:"))
 		return "no TLS: a check is local, use http://";
-	return "unknown kind (tcp:HOST:PORT, unix:PATH, http://HOST:PORT/PATH, "
-	       "http+unix:SOCKET:/PATH, file:PATH, exec:COMMAND ARGS)";
+	return "unknown kind (tcp:, unix:, http://, http+unix:, file:, exec:)";
 }
 
 int check_parse(const char *text, const char *where, struct check_spec *spec)

@@ -134,7 +134,10 @@ static int set_control_socket(const char *value, const char *where)
 
 static int set_config(const char *value, const char *where)
 {
-	(void)where;
+	if (!*value) {
+		usher_err("%s: missing path", where);
+		return -1;
+	}
 	return config_read(value);
 }
 

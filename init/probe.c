@@ -27,9 +27,9 @@ static int usage(const char *why, const char *what)
 		usher_err("probe: %s%s", why, what);
 	fprintf(why ? stderr : stdout,
 		"usage: usher probe [--timeout DURATION] [--expect CODE] SPEC...\n"
-		"SPEC: tcp:HOST:PORT unix:PATH http://HOST[:PORT]/PATH http+unix:SOCKET[:/PATH]\n"
-		"      file:PATH exec:COMMAND ARGS   (see docs/health.md)\n"
-		"exit: 0 every SPEC passed, 1 one failed, 2 bad usage or SPEC\n");
+		"SPEC: tcp:HOST:PORT unix:PATH http://HOST:PORT/PATH http+unix:SOCKET:/PATH\n"
+		"      file:PATH exec:COMMAND ARGS\n"
+		"exit: 0 passed, 1 failed, 2 bad usage (docs/health.md)\n");
 	return why ? PROBE_USAGE : PROBE_PASSED;
 }
 

@@ -1,6 +1,6 @@
 /* init/service-config.c — [Service NAME] sections: each key parsed and checked into
  * service_defs[], then names resolved, cycles refused and defaults applied, before anything runs. */
-#include "envfile.h"
+#include "creds.h"
 #include "opt.h"
 #include "options.h"
 #include "sandbox.h"
@@ -246,19 +246,10 @@ static int set_environment_file(struct service_def *d, const char *value, const 
 			d->environment_files[0] = NULL;
 		return 0;
 	}
-	const char *path = value + (*value == '-');
-	const char *colon = strchr(path, ':'), *slash = strchr(path, '/');
-	enum envfile_format format;
-	if (colon && (!slash || colon < slash)) {
-		char name[16];
-		snprintf(name, sizeof name, "%.*s", (int)(colon - path), path);
-		if (envfile_format_parse(name, &format) != 0)
-			return bad(d, where, "EnvironmentFile", "unknown format \"%s\" (nomad or docker)",
-				   name);
-		path = colon + 1;
-	}
-	if (!*path)
-		return bad(d, where, "EnvironmentFile", "missing path");
+	char what[600];
+	snprintf(what, sizeof what, "%s: service \"%s\": EnvironmentFile=", where, d->name);
+	if (creds_check_env_file(value, what) != 0)
+		return -1;
 	d->environment_files = or_die(realloc(d->environment_files, (n + 2) * sizeof(char *)));
 	d->environment_files[n] = or_die(strdup(value));
 	d->environment_files[n + 1] = NULL;
@@ -315,11 +306,15 @@ static int set_one_value(struct service_def *d, const struct key *k, const char 
 			return *(long *)field = 0, 0; /* systemd's word for none (0 too) */
 		/* fall through */
 	case K_MS:
-	case K_MS_POSITIVE:
-		if (parse_duration_ms(value, &number) != 0 || (k->kind == K_MS_POSITIVE && !number))
-			return bad(d, where, k->name, "\"%s\" is not a %sduration (e.g. 100ms, 30s, 2m)",
-				   value, k->kind == K_MS_POSITIVE ? "positive " : "");
+	case K_MS_POSITIVE: {
+		char what[600]; /* the one wording of every duration option, after service and key */
+		snprintf(what, sizeof what, "%s: service \"%s\": %s=", where, d->name, k->name);
+		if (duration_option(value, what, &number) != 0)
+			return -1;
+		if (k->kind == K_MS_POSITIVE && !number)
+			return bad(d, where, k->name, "must be more than 0");
 		return *(long *)field = number, 0;
+	}
 	case K_COUNT:
 		if (parse_long(value, 1, 1000000, &number) != 0)
 			return bad(d, where, k->name, "\"%s\" is not a number from 1 to 1000000",

@@ -86,6 +86,12 @@ struct build {
 	size_t arch_count;
 	size_t rules_added;
 	bool names_exit, names_exit_group;
+	/* Native-only filters: the numbers allowed outright, for the range block (ranges.c). */
+	bool ranged;
+	uint32_t *outright;
+	size_t outright_count;
+	const char **conditional; /* names some applied rule gives arguments or another action */
+	size_t conditional_count;
 };
 
 static int add_arches(struct build *b, const struct sbx_profile *profile, const struct sbx_build_options *options)
@@ -183,9 +189,55 @@ static int add_rule(struct build *b, const struct sbx_rule *rule, uint32_t actio
 	return rc;
 }
 
+/* Ranges only for one native arch without syscall multiplexers (x86's socketcall and ipc get
+ * rules libseccomp derives from the socket and IPC calls): x86_64 and aarch64. The names some
+ * applied rule conditions or gives another action stay with libseccomp. */
+static int plan_ranges(struct build *b, const struct sbx_profile *profile, const struct sbx_build_options *options,
+                       uint32_t default_action)
+{
+	uint32_t native = b->arches[0];
+	b->ranged = !options->plain && b->arch_count == 1 && default_action != SCMP_ACT_ALLOW &&
+	            (native == SCMP_ARCH_X86_64 || native == SCMP_ARCH_AARCH64);
+	size_t names = 0;
+	for (size_t r = 0; b->ranged && r < profile->rule_count; r++)
+		names += profile->rules[r].name_count;
+	if (!b->ranged || names == 0)
+		return 0;
+	b->outright = malloc(names * sizeof *b->outright);
+	b->conditional = malloc(names * sizeof *b->conditional);
+	if (!b->outright || !b->conditional) {
+		usher_err("%s: out of memory", b->origin);
+		return -1;
+	}
+	for (size_t r = 0; r < profile->rule_count; r++) {
+		const struct sbx_rule *rule = &profile->rules[r];
+		if (rule_applies(rule, options) && (rule->arg_count > 0 || rule->action != SCMP_ACT_ALLOW))
+			for (size_t n = 0; n < rule->name_count; n++)
+				b->conditional[b->conditional_count++] = rule->names[n];
+	}
+	return 0;
+}
+
+/* True when the rule's name went to the range block instead of libseccomp. */
+static bool to_ranges(struct build *b, const struct sbx_rule *rule, const char *name)
+{
+	if (!b->ranged || rule->arg_count > 0 || rule->action != SCMP_ACT_ALLOW)
+		return false;
+	for (size_t k = 0; k < b->conditional_count; k++)
+		if (strcmp(b->conditional[k], name) == 0)
+			return false;
+	int nr = seccomp_syscall_resolve_name_arch(b->arches[0], name);
+	if (nr < 0)
+		return false;
+	b->outright[b->outright_count++] = (uint32_t)nr;
+	return true;
+}
+
 static int add_rules(struct build *b, const struct sbx_profile *profile, const struct sbx_build_options *options,
                      uint32_t default_action)
 {
+	if (plan_ranges(b, profile, options, default_action) < 0)
+		return -1;
 	for (size_t r = 0; r < profile->rule_count; r++) {
 		const struct sbx_rule *rule = &profile->rules[r];
 		if (!rule_applies(rule, options))
@@ -204,7 +256,7 @@ static int add_rules(struct build *b, const struct sbx_profile *profile, const s
 				continue;
 			}
 			/* libseccomp refuses a rule whose action is the default one; it changes nothing. */
-			if (rule->action == default_action)
+			if (rule->action == default_action || to_ranges(b, rule, name))
 				continue;
 			if (add_rule(b, rule, rule->action, name) < 0)
 				return -1;
@@ -301,10 +353,18 @@ static int finish(struct build *b, uint32_t default_action, unsigned load_flags,
 	size_t program_len = 0;
 	if (export_bpf(b, &program, &program_len) < 0)
 		return -1;
-	struct sock_filter stub[1 + 5 * MAX_ARCHES];
+	struct sock_filter stub[1 + 5 * MAX_ARCHES + 5 + 2 * SBX_MAX_RANGES];
 	size_t stub_len = needs_enosys_stub(default_action) ? write_stub(b, stub) : 0;
 	if (stub_len == 1)
 		stub_len = 0; /* no arch had a known syscall: no stub */
+	/* After the ENOSYS stub (every outright number is at most the highest named one). */
+	uint32_t audit = b->arches[0] == SCMP_ARCH_X86_64 ? AUDIT_ARCH_X86_64 : AUDIT_ARCH_AARCH64;
+	size_t ranges = b->ranged ? sbx_ranges_write(audit, b->outright, b->outright_count, stub + stub_len) : 0;
+	if (b->ranged && b->outright_count > 0 && ranges == 0) {
+		free(program);
+		return -2; /* too scattered for the block: the caller builds it plain */
+	}
+	stub_len += ranges;
 	size_t total = stub_len + program_len;
 	if (total > BPF_MAXINSNS) {
 		usher_err("%s: the filter has %zu instructions; the kernel takes at most %d", b->origin, total, BPF_MAXINSNS);
@@ -376,5 +436,12 @@ int sbx_profile_compile(const struct sbx_profile *profile, const struct sbx_buil
 	if (rc == 0)
 		rc = finish(&b, default_action, profile->load_flags, bpf);
 	seccomp_release(b.ctx);
+	free(b.outright);
+	free(b.conditional);
+	if (rc == -2) {
+		struct sbx_build_options plain = *options;
+		plain.plain = true;
+		return sbx_profile_compile(profile, &plain, origin, bpf);
+	}
 	return rc;
 }

@@ -141,9 +141,11 @@ int sbx_compiled_write(const char *json_path, const char *out_path, const struct
 /* Reads path whole if it starts with the magic. 1: not a compiled profile (no magic). */
 static int read_compiled(const char *path, unsigned char **data, size_t *size)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	const char *why;
+	/* A file the user named: regular only, never blocking (a FIFO would hang PID 1). */
+	int fd = user_file_open(path, SIZE_MAX, NULL, &why);
 	if (fd < 0) {
-		usher_err("%s: %s", path, strerror(errno));
+		usher_err("%s: %s", path, why);
 		return -1;
 	}
 	struct stat st;

@@ -10,6 +10,8 @@
 
 /* The most arches one filter holds: native plus compat ones (x86_64 + x86 + x32...). */
 #define SBX_MAX_ARCHES 8
+/* The most runs of syscall numbers the range block holds (its jumps are 8 bits). */
+#define SBX_MAX_RANGES 120
 /* The largest profile file read. */
 #define SBX_PROFILE_MAX_BYTES (4u << 20)
 
@@ -64,6 +66,7 @@ struct sbx_build_options {
 	const uint32_t *arches; /* compat arches to add (native is always in) */
 	size_t arch_count;
 	bool quiet;             /* skipped names noted at -vv, not -v (the built-in profile) */
+	bool plain;             /* libseccomp's program alone, no range block (tests compare) */
 };
 
 /* A compiled filter ready for seccomp(2). */
@@ -80,6 +83,11 @@ struct sbx_bpf {
  * Returns 0, or -1 after printing. */
 int sbx_profile_compile(const struct sbx_profile *profile, const struct sbx_build_options *options,
                         const char *origin, struct sbx_bpf *bpf);
+
+/* seccomp-ranges.c: sorts nrs (syscall numbers allowed outright on audit_arch) and writes a
+ * block that returns ALLOW for them and falls through for anything else, into out (room for
+ * 5 + 2 * SBX_MAX_RANGES). Returns its length; 0 when nrs is empty or too scattered. */
+size_t sbx_ranges_write(uint32_t audit_arch, uint32_t *nrs, size_t count, struct sock_filter *out);
 
 /* Bitmask of every capability the profile's includes/excludes mention, and the highest
  * minKernel it mentions: the parts of the start-up state a compiled filter depends on. */

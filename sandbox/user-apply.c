@@ -35,17 +35,26 @@ static gid_t *current_groups(int *count)
 	return list;
 }
 
-static bool same_group_set(const gid_t *have, size_t nhave, const gid_t *want, size_t nwant)
+static bool has_gid(const gid_t *list, size_t n, gid_t gid)
 {
-	if (nhave != nwant)
-		return false; /* both lists are free of duplicates */
-	for (size_t i = 0; i < nwant; i++) {
-		bool found = false;
-		for (size_t j = 0; j < nhave && !found; j++)
-			found = have[j] == want[i];
-		if (!found)
+	for (size_t i = 0; i < n; i++)
+		if (list[i] == gid)
+			return true;
+	return false;
+}
+
+/* The same access either way: the primary gid counts whether or not it is also in the
+ * supplementary list (podman --user 65532:65532 leaves [65532] there; --init-groups no asks
+ * for none). */
+static bool same_group_set(const gid_t *have, size_t nhave, const gid_t *want, size_t nwant,
+			   gid_t primary)
+{
+	for (size_t i = 0; i < nwant; i++)
+		if (want[i] != primary && !has_gid(have, nhave, want[i]))
 			return false;
-	}
+	for (size_t i = 0; i < nhave; i++)
+		if (have[i] != primary && !has_gid(want, nwant, have[i]))
+			return false;
 	return true;
 }
 
@@ -74,7 +83,7 @@ static int set_groups(const struct sandbox_ids *ids)
 	int problem = errno;
 	int count;
 	gid_t *have = problem == EPERM ? current_groups(&count) : NULL;
-	if (have && same_group_set(have, (size_t)count, ids->groups, ids->ngroups)) {
+	if (have && same_group_set(have, (size_t)count, ids->groups, ids->ngroups, ids->gid)) {
 		free(have);
 		return 0;
 	}
@@ -179,7 +188,7 @@ int user_verify(const struct sandbox_ids *ids)
 	gid_t *have = current_groups(&count);
 	if (!have)
 		return -1;
-	bool same = same_group_set(have, (size_t)count, ids->groups, ids->ngroups);
+	bool same = same_group_set(have, (size_t)count, ids->groups, ids->ngroups, ids->gid);
 	free(have);
 	if (!same) {
 		usher_err("supplementary groups differ from the ones set");

@@ -29,6 +29,15 @@ static int set_user(const char *value, const char *where)
 	return selected ? (*selected)++, 0 : -1;
 }
 const struct usher_opt sandbox_options[] = { { "user", 0, "User", "U", "", set_user }, { 0 } };
+/* creds/ checks EnvironmentFile= values (tested with the real usher in services-config.t). */
+#include "creds.h"
+static char env_file_where[200];
+int creds_check_env_file(const char *value, const char *where)
+{
+	(void)value;
+	snprintf(env_file_where, sizeof env_file_where, "%s", where);
+	return 0;
+}
 static struct sandbox_plan *prepared;
 int sandbox_prepare(struct sandbox_plan *p)
 {
@@ -123,6 +132,8 @@ int main(void)
 	check(j->environment_files && strcmp(j->environment_files[0], "-docker:/run/a.env") == 0 &&
 		      !j->environment_files[1], "EnvironmentFile= kept as written");
 	check(strcmp(j->working_directory, "/srv") == 0, "WorkingDirectory=");
+	check(strcmp(env_file_where, "test.conf:1: service \"job\": EnvironmentFile=") == 0,
+	      "EnvironmentFile= checked by creds/, named with service and key");
 	check(j->has_health_check && strcmp(j->health_check.text, "exec:/bin/check") == 0 &&
 		      j->health_retries == 5 && j->health_action == HEALTH_NONE, "HealthCheck=, HealthRetries=, HealthAction=");
 	check(strcmp(w->where, "test.conf:9") == 0 && strcmp(w->name, "web") == 0, "name and where");

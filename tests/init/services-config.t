@@ -87,11 +87,12 @@ bad 'FailureAction=reboot' "5: $w: FailureAction=: \"reboot\" is not one of none
 bad 'SuccessAction=poweroff' "5: $w: SuccessAction=: \"poweroff\" is not one of none, exit" "SuccessAction= poweroff"
 bad 'HealthAction=kill' "5: $w: HealthAction=: \"kill\" is not one of restart, stop, none" "HealthAction= kill"
 for key in RestartSec RestartMaxDelaySec StartLimitIntervalSec HealthStartPeriodSec TimeoutStartSec TimeoutStopSec; do
-	bad "$key=soon" "5: $w: $key=: \"soon\" is not a duration (e.g. 100ms, 30s, 2m)" "$key= not a duration"
+	bad "$key=soon" "5: $w: $key=: 'soon' is not a duration (e.g. 10s, 500ms, 2m; at most 576h)" "$key= not a duration"
 done
-bad 'RestartSec=-1s' "5: $w: RestartSec=: \"-1s\" is not a duration (e.g. 100ms, 30s, 2m)" "RestartSec= negative"
+bad 'RestartSec=-1s' "5: $w: RestartSec=: '-1s' is not a duration (e.g. 10s, 500ms, 2m; at most 576h)" "RestartSec= negative"
+bad 'TimeoutStartSec=577h' "5: $w: TimeoutStartSec=: '577h' is not a duration (e.g. 10s, 500ms, 2m; at most 576h)" "TimeoutStartSec= over 576h"
 for key in HealthIntervalSec HealthTimeoutSec; do
-	bad "$key=0" "5: $w: $key=: \"0\" is not a positive duration (e.g. 100ms, 30s, 2m)" "$key= zero"
+	bad "$key=0" "5: $w: $key=: must be more than 0" "$key= zero"
 done
 for key in StartLimitBurst HealthRetries; do
 	bad "$key=0" "5: $w: $key=: \"0\" is not a number from 1 to 1000000" "$key= zero"

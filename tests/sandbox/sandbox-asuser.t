@@ -27,6 +27,12 @@ as_user 65532 --clear-groups --user nonroot --init-groups no
 is "$(cat "$T/rc")" 0 "no groups, --user nonroot --init-groups no: runs" || diag "$(cat "$T/stderr")"
 is "$(field Groups <"$T/out")" "" "--init-groups no: still no groups"
 
+# podman --user 65532:65532 leaves the primary gid in the supplementary list; asking for no
+# supplementary groups is the same access (the primary gid counts either way).
+as_user 65532 --groups=65532 --user nonroot --init-groups no
+is "$(cat "$T/rc")" 0 "groups [65532], --user nonroot --init-groups no: runs" || diag "$(cat "$T/stderr")"
+is "$(field Gid <"$T/out")" "65532 65532 65532 65532" "--init-groups no with the primary gid listed: gid stays"
+
 as_user 65532 --groups=65532 --user 65532:65532
 is "$(cat "$T/rc")" 0 "already 65532, --user 65532:65532: runs" || diag "$(cat "$T/stderr")"
 

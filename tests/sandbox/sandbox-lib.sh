@@ -2,8 +2,6 @@
 # image-like /etc/passwd and /etc/group bind-mounted in a private mount namespace, and runners.
 # Source after tests/lib/tap.sh. Needs root (user switches, capabilities, mounts).
 
-# usher with an empty environment: the caller's variables (HOME, *_FILE, USHER_*) stay out.
-USHER_CLEAN=(env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "$USHER")
 
 if [ "$(id -u)" -ne 0 ]; then
 	skip "sandbox tests need root (user switch, capabilities, mount namespaces)"
@@ -16,6 +14,9 @@ chmod 0755 "$T"
 trap 'rm -rf "$T"' EXIT
 # The workloads run as other users: from a copy they can reach wherever the checkout is.
 PROGS=$(copy_for_any_user "$BUILD_ROOT/tests/sandbox" "$T/progs") || exit 1
+cp "$USHER" "$PROGS/usher" || exit 1 # some tests run usher itself as another user
+# usher with an empty environment: the caller's variables (HOME, *_FILE, USHER_*) stay out.
+USHER_CLEAN=(env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "$PROGS/usher")
 
 # The image's users: the workload sees these instead of the machine's own.
 cat >"$T/passwd" <<'PASSWD'

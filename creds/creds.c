@@ -77,51 +77,18 @@ static int push_source(struct source source, const char *where)
 	return 0;
 }
 
-/* "[-][FORMAT:]PATH" → source. Text before a ':' that comes before any '/' must be a
- * format, so a typo such as "nomda:" is an error (a file named a:b is ./a:b). */
-static int parse_env_file(const char *value, const char *where, struct source *out)
-{
-	struct source source = { .kind = SOURCE_FILE, .format = ENVFILE_NOMAD };
-	if (*value == '-') {
-		source.missing_ok = true;
-		value++;
-	}
-	const char *colon = strchr(value, ':');
-	const char *slash = strchr(value, '/');
-	if (colon && (!slash || colon < slash)) {
-		char format[16];
-		size_t len = (size_t)(colon - value);
-		if (len >= sizeof format) {
-			usher_err("%s: unknown format before ':' (nomad or docker)", where);
-			return -1;
-		}
-		memcpy(format, value, len);
-		format[len] = '\0';
-		if (envfile_format_parse(format, &source.format) != 0) {
-			usher_err("%s: unknown format \"%s\" (nomad or docker)", where, format);
-			return -1;
-		}
-		value = colon + 1;
-	}
-	if (!*value) {
-		usher_err("%s: missing path", where);
-		return -1;
-	}
-	source.path = value;
-	*out = source;
-	return 0;
-}
-
 static int set_env_file(const char *value, const char *where)
 {
-	struct source source;
-	return parse_env_file(value, where, &source) != 0 ? -1 : push_source(source, where);
+	struct source source = { .kind = SOURCE_FILE };
+	if (envfile_spec_parse(value, where, &source.format, &source.missing_ok, &source.path) != 0)
+		return -1;
+	return push_source(source, where);
 }
 
 int creds_check_env_file(const char *value, const char *where)
 {
 	struct source source;
-	return parse_env_file(value, where, &source);
+	return envfile_spec_parse(value, where, &source.format, &source.missing_ok, &source.path);
 }
 
 static int set_env_dir(const char *value, const char *where)
@@ -562,5 +529,6 @@ void creds_wipe(void)
 	free(expanded);
 	expanded = NULL;
 	expanded_count = 0;
+	service_env_wipe();
 	secret_wipe_all();
 }

@@ -35,6 +35,10 @@ struct envfile_error {
 	char why[96];   /* never holds any part of a value */
 };
 
+/* service-env.c: "[-][FORMAT:]PATH" of --env-file and EnvironmentFile=. 0, or -1 after
+ * printing "usher: <where>: ...". */
+int envfile_spec_parse(const char *value, const char *where, enum envfile_format *format,
+		       bool *missing_ok, const char **path);
 /* "nomad" / "docker" → format; -1 if unknown. */
 int envfile_format_parse(const char *name, enum envfile_format *format);
 /* Parse text (len bytes) and set every variable in into (marked from_file). A bare KEY in

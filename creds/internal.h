@@ -30,6 +30,9 @@ int watch_add(const char *path);
 int watch_fd(void);        /* -1 when nothing is watched */
 bool watch_changed(void);  /* drain; true if a watched name changed; never blocks */
 
+/* --- service-env.c: wipe every service environment and argv handed out. --- */
+void service_env_wipe(void);
+
 /* --- expand.c (loading half) --- */
 /* Expand ${VAR} ${VAR:-default} ${VAR:?message} $VAR $$ in text against env.
  * Returns a malloc'd string, or NULL after printing "usher: <where>: ..." naming the

@@ -3,9 +3,9 @@
 #include "creds.h"
 #include "options.h"
 #include "sandbox.h"
-#include "service.h"
+#include "service-run.h"
 #include "signals.h"
-#include "spawn.h"
+#include "proc.h"
 #include "subcommand.h"
 #include "supervise.h"
 #include "util.h"
@@ -52,8 +52,12 @@ static char **workload_environment(void)
 	return with_home;
 }
 
+/* The resolved program of the running main command and of the next one (reload). */
+static char paths[2][PATH_MAX];
+static unsigned path_index;
+
 /* Everything a start needs, allocated here so spawning and the loop do not allocate. */
-static int workload_build(struct workload *w)
+static int workload_build(struct proc *w)
 {
 	w->envp = workload_environment();
 	if (!w->envp)
@@ -64,18 +68,20 @@ static int workload_build(struct workload *w)
 	w->argv = expand ? creds_expand_argv(command_argv) : command_argv;
 	if (!w->argv)
 		return EXIT_USHER_FAILED;
-	return workload_resolve(w);
+	path_index ^= 1;
+	return proc_resolve(w, paths[path_index]);
 }
 
-int workload_prepare_next(struct workload *next)
+int workload_prepare_next(struct proc *next)
 {
 	if (creds_reload() != 0)
 		return -1;
-	struct workload built = { .take_terminal = next->take_terminal,
-				  .child_mask = next->child_mask };
+	struct proc built = { .envp = NULL };
 	if (workload_build(&built) != 0)
 		return -1;
-	*next = built;
+	next->argv = built.argv;
+	next->envp = built.envp;
+	next->path = built.path;
 	return 0;
 }
 
@@ -99,10 +105,13 @@ int main(int argc, char **argv)
 	if (subcommand)
 		return subcommand(argc - 1, argv + 1);
 	/* First of all: a signal that comes while usher starts stays pending, not lost. */
-	static struct workload w;
+	static struct proc w = { .name = "workload", .kind = PROC_MAIN, .kill_signal = SIGTERM,
+				 .input = INPUT_INHERIT, .out_fd = -1, .err_fd = -1 };
+	static sigset_t child_mask;
 	sigset_t handled;
 	signal_fill_handled(&handled);
-	if (sigprocmask(SIG_BLOCK, &handled, &w.child_mask) != 0) {
+	w.child_mask = &child_mask;
+	if (sigprocmask(SIG_BLOCK, &handled, &child_mask) != 0) {
 		usher_err("sigprocmask: %s", strerror(errno));
 		return EXIT_USHER_FAILED;
 	}
@@ -115,12 +124,13 @@ int main(int argc, char **argv)
 	/* Every [Service NAME] checked as a whole (names, cycles) before anything runs. */
 	if (service_defs_finish() != 0)
 		return EXIT_USHER_FAILED;
-	if (command_index >= argc) {
+	/* With services and no command, usher runs them until it is asked to stop. */
+	if (command_index >= argc && service_count == 0) {
 		usher_err("no command to run (usage: usher [options] [--] command [args...]; "
 			  "see usher --help)");
 		return EXIT_USHER_FAILED;
 	}
-	command_argv = argv + command_index;
+	command_argv = command_index < argc ? argv + command_index : NULL;
 	become_subreaper(is_pid1, self);
 	if (settings.parent_death_signal &&
 	    prctl(PR_SET_PDEATHSIG, settings.parent_death_signal) != 0) {
@@ -133,21 +143,27 @@ int main(int argc, char **argv)
 	int rc = settings.creds_used ? creds_prepare(environ) : 0;
 	if (rc == 0)
 		rc = sandbox_prepare(sandbox_plan_main());
-	if (rc == 0)
+	if (command_argv)
+		proc_register(&w); /* first: the reaper looks at it first */
+	if (rc == 0 && command_argv)
 		rc = workload_build(&w);
+	if (rc == 0 && service_count)
+		rc = services_prepare(settings.creds_used ? creds_env() : environ);
 	if (rc != 0) {
 		creds_wipe();
 		return rc;
 	}
 	w.take_terminal = isatty(STDIN_FILENO);
-	pid_t pid = workload_spawn(&w);
-	if (pid < 0) {
+	w.signal_group = settings.kill_group;
+	w.plan = sandbox_plan_main();
+	/* With services the workload starts once they are ready (supervise.c). */
+	if (command_argv && !service_count && proc_start(&w) != 0) {
 		creds_wipe();
 		return EXIT_USHER_FAILED;
 	}
-	usher_debug("workload %s started as pid %d", w.path, (int)pid);
-	rc = supervise(&w, pid, is_pid1);
-	if (settings.creds_used)
+	usher_debug("workload %s started as pid %d", w.path, (int)w.pid);
+	rc = supervise(command_argv ? &w : NULL, is_pid1);
+	if (settings.creds_used || service_count) /* services' env files may hold secrets */
 		creds_wipe();
 	return rc;
 }

@@ -1,7 +1,7 @@
 /* init/probe.c — `usher probe [--timeout D] [--expect CODE] SPEC...`: runs each check once,
  * prints one line of what it saw, exits 0 (all passed), 1 (one failed) or 2 (bad usage). */
 #include "check.h"
-#include "spawn.h"
+#include "proc.h"
 #include "subcommand.h"
 #include "util.h"
 
@@ -33,20 +33,22 @@ static int usage(const char *why, const char *what)
 	return why ? PROBE_USAGE : PROBE_PASSED;
 }
 
-/* The command through spawn.c (own session and group, no shell), its stdout onto stderr so
- * that stdout keeps only the probe's line; the deadline kills the whole group. */
+/* The command through the process engine (own session and group, no shell), its stdout onto
+ * stderr so that stdout keeps only the probe's line; the deadline kills the whole group. */
 static void run_exec(struct check_run *run)
 {
-	static struct workload w;
+	static struct proc p = { .name = "probe", .kind = PROC_CHECK, .input = INPUT_NULL,
+				 .out_fd = STDERR_FILENO, .err_fd = -1, .input_fd = -1 };
+	static char path[PATH_MAX];
 	sigset_t child_exit;
 	sigemptyset(&child_exit);
 	sigaddset(&child_exit, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &child_exit, &w.child_mask);
-	w.argv = run->spec->exec_argv;
-	w.envp = environ;
-	int status = workload_resolve(&w) << 8, saved_stdout = fcntl(1, F_DUPFD_CLOEXEC, 3);
-	pid_t pid = status || saved_stdout < 0 || dup2(2, 1) < 0 ? -1 : workload_spawn(&w);
-	if (saved_stdout >= 0 && (dup2(saved_stdout, 1) < 0 || close(saved_stdout) != 0))
+	sigprocmask(SIG_BLOCK, &child_exit, NULL);
+	p.argv = run->spec->exec_argv;
+	p.envp = environ;
+	int status = proc_resolve(&p, path) << 8;
+	pid_t pid = status || proc_start(&p) != 0 ? -1 : p.pid;
+	if (pid > 0 && p.exec_error)
 		status = EXIT_USHER_FAILED << 8;
 	bool timed_out = false;
 	while (pid > 0 && waitpid(pid, &status, WNOHANG) == 0) {
@@ -121,7 +123,8 @@ int probe_main(int argc, char **argv)
 	if (i >= argc)
 		return usage("no SPEC", "");
 	int count = argc - i;
-	struct check_spec *specs = calloc((size_t)count, sizeof *specs);
+	static struct check_spec *specs; /* static: still reachable at exit (LSan) */
+	specs = calloc((size_t)count, sizeof *specs);
 	if (!specs)
 		return usage("out of memory", "");
 	for (int s = 0; s < count; s++) {

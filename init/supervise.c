@@ -1,9 +1,11 @@
-/* init/supervise.c — the loop PID 1 lives in: reaps every child, forwards signals,
- * restarts the workload on reload, and stops everything that is left at the end.
- * Nothing in here allocates; the loop only waits in sigtimedwait() or poll(). */
+/* init/supervise.c — the one loop PID 1 lives in: reaps every child and hands each to its proc,
+ * forwards signals, serves the modules' fds and deadlines, restarts the main command on reload,
+ * and stops everything at the end. Nothing in here allocates; it only waits in poll() or,
+ * with nothing but the main command to watch, in sigtimedwait() as tini does. */
 #include "supervise.h"
 #include "creds.h"
 #include "options.h"
+#include "service-run.h"
 #include "signals.h"
 #include "stop.h"
 #include "trim.h"
@@ -25,27 +27,42 @@
  * the kernel (D state) must not hold usher past its grace period for long. */
 #define AFTER_KILL_MS 1000
 
+enum { MODULE_MAX = 8, POLL_MAX = 160 };
+
 enum phase {
-	RUNNING,    /* the workload runs */
+	RUNNING,    /* the workload runs (or waits for the services, or there is none) */
 	RESTARTING, /* the old workload was asked to stop; the next one starts when it has */
+	SERVICES,   /* the workload is gone; the services are being stopped */
 	STOPPING,   /* the workload is gone; what is left gets SIGTERM, then SIGKILL */
 };
+
+static const struct loop_module *modules[MODULE_MAX];
+static unsigned module_count;
 
 static struct {
 	enum phase phase;
 	bool is_pid1;
-	pid_t workload;        /* 0 once it has exited */
+	struct proc *main;     /* the main command */
 	int exit_code;
 	bool stop_requested;   /* a stop signal came while restarting: do not start again */
 	bool children_left;    /* waitpid has not yet said ECHILD */
-	long long deadline_ms; /* when the current grace period ends; 0 if none */
+	long long deadline_ms; /* when the final stop's grace period ends; 0 if none */
 	bool killed;           /* SIGKILL already sent for this deadline */
 	bool final_stop_due;   /* the workload is gone: signal what is left */
 	bool reload_pending;   /* a reload was asked for while restarting: do it after */
-	struct workload *current, next;
+	int signal_fd;         /* opened the first time something else needs polling */
+	bool exit_forced;      /* supervise_exit(): its code wins over the workload's */
+	long long stop_from_ms; /* the services' stop began: the grace period counts from here */
+	struct proc next;
 } sv;
 
-static int exit_code_of(int status)
+void loop_add(const struct loop_module *module)
+{
+	if (module_count < MODULE_MAX)
+		modules[module_count++] = module;
+}
+
+int supervise_exit_code(int status)
 {
 	int code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 	return settings.exit_to_zero[code] ? 0 : code;
@@ -59,38 +76,65 @@ static void start_final_stop(void)
 	usher_info("workload gone; sending SIGTERM to what is left (grace %ld ms)", settings.grace_ms);
 	signal_everyone(SIGTERM, sv.is_pid1);
 	signal_everyone(SIGCONT, sv.is_pid1); /* a stopped process must run to see SIGTERM */
-	sv.deadline_ms = now_ms() + settings.grace_ms;
+	/* After the services' stop, what is left gets the rest of the same grace period. */
+	sv.deadline_ms = (sv.stop_from_ms ? sv.stop_from_ms : now_ms()) + settings.grace_ms;
 	sv.killed = false;
+}
+
+/* The workload is gone (or there is none): the services, then the final sweep. */
+static void begin_shutdown(void)
+{
+	if (service_count && sv.phase != SERVICES && sv.phase != STOPPING) {
+		sv.phase = SERVICES;
+		sv.stop_from_ms = now_ms();
+		services_stop(sv.stop_from_ms + settings.grace_ms);
+		return;
+	}
+	sv.phase = STOPPING;
+	sv.final_stop_due = true; /* once this round of reaping is done */
+}
+
+void supervise_exit(int code)
+{
+	if (sv.exit_forced || sv.phase == SERVICES || sv.phase == STOPPING)
+		return;
+	sv.exit_forced = true;
+	sv.exit_code = code;
+	if (sv.main && sv.main->state != PROC_IDLE) {
+		sv.main->stop_timeout_ms = settings.grace_ms;
+		proc_stop(sv.main); /* its exit goes on with the services */
+		return;
+	}
+	begin_shutdown();
 }
 
 static void start_next_workload(void)
 {
-	*sv.current = sv.next;
-	pid_t pid = workload_spawn(sv.current);
-	sv.deadline_ms = 0;
-	sv.killed = false;
-	if (pid < 0) {
+	struct proc *main = sv.main;
+	if (sv.next.argv) {
+		main->argv = sv.next.argv;
+		main->envp = sv.next.envp;
+		main->path = sv.next.path;
+	}
+	if (proc_start(main) != 0) {
 		sv.exit_code = EXIT_USHER_FAILED;
-		sv.phase = STOPPING;
-		sv.final_stop_due = true;
+		begin_shutdown();
 		return;
 	}
-	usher_info("workload restarted as pid %d", (int)pid);
-	sv.workload = pid;
+	usher_info("workload %s as pid %d", sv.next.argv ? "restarted" : "started", (int)main->pid);
 	sv.phase = RUNNING;
 }
 
-static void workload_exited(int status)
+static void workload_exited(struct proc *main)
 {
-	sv.workload = 0;
-	sv.exit_code = exit_code_of(status);
-	usher_info("workload exited: status %d", sv.exit_code);
-	if (sv.phase == RESTARTING && !sv.stop_requested) {
+	int code = supervise_exit_code(main->status);
+	usher_info("workload exited: status %d", code);
+	if (!sv.exit_forced)
+		sv.exit_code = code;
+	if (sv.phase == RESTARTING && !sv.stop_requested && !sv.exit_forced)
 		start_next_workload();
-	} else {
-		sv.phase = STOPPING;
-		sv.final_stop_due = true; /* once this round of reaping is done */
-	}
+	else
+		begin_shutdown();
 }
 
 /* The workload stopped (Ctrl-Z on its terminal). As PID 1 nothing is above usher to take
@@ -99,15 +143,15 @@ static void workload_exited(int status)
  * back, and on `fg` give the terminal back to the workload and continue it. */
 static void workload_stopped(void)
 {
-	if (sv.is_pid1 || !sv.current->take_terminal)
+	if (sv.is_pid1 || !sv.main->take_terminal)
 		return;
 	if (tcsetpgrp(STDIN_FILENO, getpgrp()) != 0)
 		return; /* not our terminal any more: leave job control to whoever has it */
 	kill(getpid(), SIGSTOP);
 	/* Continued: the shell made usher's group the foreground again. */
-	if (tcsetpgrp(STDIN_FILENO, sv.workload) != 0)
+	if (tcsetpgrp(STDIN_FILENO, sv.main->pid) != 0)
 		usher_warn("cannot give the terminal back to the workload: %s", strerror(errno));
-	kill(-sv.workload, SIGCONT);
+	kill(-sv.main->pid, SIGCONT);
 }
 
 static void reap_all(void)
@@ -129,21 +173,17 @@ static void reap_all(void)
 			return;
 		}
 		if (WIFSTOPPED(status)) {
-			if (pid == sv.workload)
+			if (sv.main && pid == sv.main->pid && sv.main->state != PROC_IDLE)
 				workload_stopped();
 			continue;
 		}
-		if (pid == sv.workload)
-			workload_exited(status);
-		else if (settings.warn_on_reap)
+		if (!proc_reaped(pid, status) && settings.warn_on_reap)
 			usher_warn("Reaped zombie process with pid=%d", (int)pid); /* tini's words */
+		/* After SIGKILL: a killed parent's children are ours now and were not yet in the
+		 * /proc walk (not PID 1): kill them too. */
+		if (sv.killed && sv.phase == STOPPING && !sv.is_pid1)
+			signal_everyone(SIGKILL, false);
 	}
-}
-
-static pid_t forward_target(void)
-{
-	/* The workload leads its own process group (spawn.c), so its pgid is its pid. */
-	return settings.kill_group ? -sv.workload : sv.workload;
 }
 
 static void forward(int sig)
@@ -151,21 +191,26 @@ static void forward(int sig)
 	int to = signal_rewritten(sig);
 	/* signal_name() only when debugging: formatting would touch pages trimmed away. */
 	bool debugging = usher_verbosity >= 3;
-	if (sv.workload == 0 || to == 0) {
+	if (service_count && (!sv.main || sv.main->state == PROC_IDLE) && sv.phase == RUNNING) {
+		/* No main command (yet): a stop signal stops everything, others go to every
+		 * service. Exit 0 when there is no main command, else 128+N: it never ran. */
+		if (sig == SIGTERM || sig == SIGINT)
+			supervise_exit(sv.main ? 128 + sig : 0);
+		else if (to)
+			services_signal(to);
+		return;
+	}
+	if (!sv.main || sv.main->state == PROC_IDLE || to == 0) {
 		if (debugging)
 			usher_debug("%s not forwarded", signal_name(sig));
 		return;
 	}
 	if (sv.phase == RESTARTING && (sig == SIGTERM || sig == SIGINT || sig == SIGQUIT))
 		sv.stop_requested = true;
-	int rc = kill(forward_target(), to);
-	/* -g: for a moment after a fork the workload may not lead its group yet. */
-	if (rc != 0 && errno == ESRCH && settings.kill_group)
-		rc = kill(sv.workload, to);
-	if (rc != 0 && errno != ESRCH)
-		usher_warn("forwarding %s: %s", signal_name(to), strerror(errno));
-	else if (debugging)
-		usher_debug("forwarded %s to %d", signal_name(to), (int)forward_target());
+	/* The workload leads its own process group (proc.c): -g signals that group. */
+	proc_signal(sv.main, to);
+	if (debugging)
+		usher_debug("forwarded %s to %d", signal_name(to), (int)sv.main->pid);
 }
 
 static void reload(const char *why)
@@ -175,7 +220,7 @@ static void reload(const char *why)
 		sv.reload_pending = true;
 		return;
 	}
-	if (sv.phase != RUNNING)
+	if (sv.phase != RUNNING || !sv.main || sv.main->state == PROC_IDLE)
 		return;
 	usher_info("%s: reloading credentials", why);
 	if (workload_prepare_next(&sv.next) != 0) {
@@ -184,10 +229,8 @@ static void reload(const char *why)
 	}
 	sv.phase = RESTARTING;
 	sv.stop_requested = false;
-	kill(forward_target(), SIGTERM);
-	kill(forward_target(), SIGCONT);
-	sv.deadline_ms = now_ms() + settings.grace_ms;
-	sv.killed = false;
+	sv.main->stop_timeout_ms = settings.grace_ms;
+	proc_stop(sv.main);
 }
 
 static void handle_signal(int sig)
@@ -203,31 +246,15 @@ static void handle_signal(int sig)
 static void deadline_passed(void)
 {
 	if (sv.killed) {
-		if (sv.phase == STOPPING) {
-			usher_warn("processes survived SIGKILL for %d ms; exiting anyway", AFTER_KILL_MS);
-			sv.children_left = false;
-		}
+		usher_warn("processes survived SIGKILL for %d ms; exiting anyway", AFTER_KILL_MS);
+		sv.children_left = false;
 		sv.deadline_ms = 0;
 		return;
 	}
 	sv.killed = true;
 	sv.deadline_ms = now_ms() + AFTER_KILL_MS;
-	if (sv.phase == RESTARTING) {
-		usher_warn("workload ignored SIGTERM for %ld ms; sending SIGKILL", settings.grace_ms);
-		kill(-sv.workload, SIGKILL);
-		kill(sv.workload, SIGKILL);
-	} else {
-		usher_warn("processes left after %ld ms; sending SIGKILL", settings.grace_ms);
-		signal_everyone(SIGKILL, sv.is_pid1);
-	}
-}
-
-static int open_signal_fd(const sigset_t *handled)
-{
-	int fd = signalfd(-1, handled, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (fd < 0)
-		usher_err("signalfd: %s", strerror(errno));
-	return fd;
+	usher_warn("processes left after %ld ms; sending SIGKILL", settings.grace_ms);
+	signal_everyone(SIGKILL, sv.is_pid1);
 }
 
 static void drain_signals(int signal_fd)
@@ -245,73 +272,127 @@ static void drain_signals(int signal_fd)
 	}
 }
 
-/* Waits for the next signal(s) or the timeout: 1 after events, 0 on timeout, -1 on error. Without a watched file one
- * sigtimedwait per signal is all it takes (as tini does); with one, poll on a signalfd
- * and the watch fd. */
-static int wait_for_events(struct pollfd watched[2], const sigset_t *handled, int timeout_ms)
+/* One sigtimedwait per signal is all it takes when nothing but signals can wake usher. */
+static int wait_for_signal(const sigset_t *handled, int timeout_ms)
 {
-	if (watched[1].fd < 0) {
-		struct timespec timeout = { timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000 };
-		siginfo_t info;
-		int sig = sigtimedwait(handled, &info, timeout_ms < 0 ? NULL : &timeout);
-		if (sig > 0) {
-			if (signal_from_process(sig, info.si_code))
-				handle_signal(sig);
-			return 1;
-		}
-		if (errno == EAGAIN)
-			return 0;
-		if (errno != EINTR) {
-			usher_err("sigtimedwait: %s", strerror(errno));
-			return -1;
-		}
+	struct timespec timeout = { timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000 };
+	siginfo_t info;
+	int sig = sigtimedwait(handled, &info, timeout_ms < 0 ? NULL : &timeout);
+	if (sig > 0) {
+		if (signal_from_process(sig, info.si_code))
+			handle_signal(sig);
 		return 1;
 	}
-	int ready = poll(watched, 2, timeout_ms);
+	if (errno == EAGAIN)
+		return 0;
+	if (errno != EINTR) {
+		usher_err("sigtimedwait: %s", strerror(errno));
+		return -1;
+	}
+	return 1;
+}
+
+/* Waits for the next events or the timeout: 1 after events, 0 on timeout, -1 on error.
+ * Entry 0 is the signalfd, entry 1 the watched files' fd, then each module's. */
+static int wait_for_events(const sigset_t *handled, int timeout_ms)
+{
+	struct pollfd fds[POLL_MAX];
+	unsigned counts[MODULE_MAX], n = 2;
+	fds[1] = (struct pollfd){ .fd = creds_watch_fd(), .events = POLLIN };
+	for (unsigned m = 0; m < module_count; m++) {
+		counts[m] = modules[m]->fill ? modules[m]->fill(fds + n, POLL_MAX - n) : 0;
+		n += counts[m];
+	}
+	if (n == 2 && fds[1].fd < 0)
+		return wait_for_signal(handled, timeout_ms);
+	if (sv.signal_fd < 0 && (sv.signal_fd = signalfd(-1, handled, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+		/* Without signals PID 1 cannot reap: stop the workload rather than run blind. */
+		usher_err("signalfd: %s", strerror(errno));
+		return -1;
+	}
+	fds[0] = (struct pollfd){ .fd = sv.signal_fd, .events = POLLIN };
+	int ready = poll(fds, n, timeout_ms);
 	if (ready < 0 && errno != EINTR) {
 		usher_err("poll: %s", strerror(errno));
 		return -1;
 	}
-	if (ready > 0 && watched[0].revents)
-		drain_signals(watched[0].fd);
-	if (ready > 0 && watched[1].revents && creds_watch_changed())
+	if (ready <= 0)
+		return ready < 0 ? 1 : 0;
+	if (fds[0].revents)
+		drain_signals(sv.signal_fd);
+	if (fds[1].revents && creds_watch_changed())
 		reload("a watched file changed");
-	return ready == 0 ? 0 : 1;
+	for (unsigned m = 0, at = 2; m < module_count; at += counts[m++])
+		if (counts[m] && modules[m]->handle)
+			modules[m]->handle(fds + at, counts[m]);
+	return 1;
 }
 
-int supervise(struct workload *current, pid_t workload_pid, bool is_pid1)
+static long long next_deadline(void)
+{
+	long long next = sv.deadline_ms, at = proc_next_deadline();
+	if (at && (!next || at < next))
+		next = at;
+	for (unsigned m = 0; m < module_count; m++) {
+		at = modules[m]->deadline ? modules[m]->deadline() : 0;
+		if (at && (!next || at < next))
+			next = at;
+	}
+	return next;
+}
+
+static void deadlines_passed(long long now)
+{
+	proc_tick(now);
+	for (unsigned m = 0; m < module_count; m++)
+		if (modules[m]->tick)
+			modules[m]->tick(now);
+	if (sv.deadline_ms && now >= sv.deadline_ms)
+		deadline_passed();
+}
+
+int supervise(struct proc *main_proc, bool is_pid1)
 {
 	/* The loop's own code: trim_startup_pages() keeps these pages mapped. */
 	static const void *const hot_code[] = {
 		(const void *)supervise, (const void *)wait_for_events,
-		(const void *)handle_signal, (const void *)reap_all,
-		(const void *)forward, (const void *)signal_rewritten,
+		(const void *)wait_for_signal, (const void *)handle_signal,
+		(const void *)reap_all, (const void *)forward, (const void *)signal_rewritten,
 		(const void *)deadline_passed, (const void *)start_final_stop,
 		(const void *)signal_everyone, (const void *)drain_signals,
 		(const void *)creds_reload_signal, (const void *)usher_debug,
-		(const void *)exit_code_of, (const void *)workload_exited,
-		(const void *)workload_stopped, (const void *)signal_from_process,
+		(const void *)supervise_exit_code, (const void *)workload_exited,
+		(const void *)workload_stopped, (const void *)proc_reaped,
+		(const void *)proc_signal, (const void *)proc_next_deadline,
+		(const void *)proc_tick, (const void *)next_deadline,
+		(const void *)deadlines_passed, (const void *)creds_watch_fd,
+		(const void *)signal_from_process,
 	};
 
 	sv.phase = RUNNING;
 	sv.is_pid1 = is_pid1;
-	sv.workload = workload_pid;
-	sv.current = current;
+	sv.main = main_proc;
+	if (sv.main)
+		sv.main->exited = workload_exited;
 	sv.children_left = true;
+	sv.signal_fd = -1;
 	sigset_t handled;
 	signal_fill_handled(&handled);
-	struct pollfd watched[2] = {
-		{ .fd = -1, .events = POLLIN },
-		{ .fd = creds_watch_fd(), .events = POLLIN },
-	};
-	if (watched[1].fd >= 0 && (watched[0].fd = open_signal_fd(&handled)) < 0) {
-		/* Without signals PID 1 cannot reap: stop the workload rather than run blind. */
-		kill(workload_pid, SIGKILL);
-		return EXIT_USHER_FAILED;
-	}
+	if (service_count)
+		services_start();
 	reap_all(); /* the workload may be gone already */
-	bool trimmed = false;
+	bool trimmed = false, main_started = sv.main && sv.main->state != PROC_IDLE;
 	for (;;) {
+		if (sv.phase == RUNNING && sv.main && !main_started && services_settled()) {
+			main_started = true;
+			start_next_workload();
+		}
+		if (sv.phase == SERVICES && services_stopped()) {
+			sv.phase = STOPPING;
+			sv.final_stop_due = true;
+			if (!sv.main && sv.exit_code == 0 && services_killed_any())
+				sv.exit_code = 128 + SIGKILL; /* not every service stopped as asked */
+		}
 		if (sv.final_stop_due) {
 			sv.final_stop_due = false;
 			start_final_stop();
@@ -321,14 +402,18 @@ int supervise(struct workload *current, pid_t workload_pid, bool is_pid1)
 		/* Until trimmed, wake after a quiet second; no clock needed for that, and a
 		 * workload that exits at once never reads one (the vDSO's first use faults). */
 		int timeout = trimmed ? -1 : TRIM_AFTER_MS;
-		if (sv.deadline_ms) {
-			long long left = sv.deadline_ms - now_ms();
-			timeout = left > 0 ? (int)left : 0;
+		long long deadline = next_deadline();
+		if (deadline) {
+			long long left = deadline - now_ms();
+			timeout = left > 0 ? (left > 86400000 ? 86400000 : (int)left) : 0;
 		}
-		int events = wait_for_events(watched, &handled, timeout);
-		if (events < 0)
+		int events = wait_for_events(&handled, timeout);
+		if (events < 0) {
+			if (sv.main)
+				proc_signal(sv.main, SIGKILL);
 			return EXIT_USHER_FAILED;
-		if (events == 0 && !trimmed && !sv.deadline_ms) {
+		}
+		if (events == 0 && !trimmed && !deadline) {
 			trimmed = true;
 			trim_startup_pages(hot_code, sizeof hot_code / sizeof hot_code[0]);
 		}
@@ -336,7 +421,7 @@ int supervise(struct workload *current, pid_t workload_pid, bool is_pid1)
 			sv.reload_pending = false;
 			reload("a reload was asked for during the restart");
 		}
-		if (sv.deadline_ms && now_ms() >= sv.deadline_ms)
-			deadline_passed();
+		if (deadline)
+			deadlines_passed(now_ms());
 	}
 }

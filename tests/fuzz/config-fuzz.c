@@ -9,7 +9,7 @@
 #include <string.h>
 
 /* main.c is not linked (its main() would clash): the one thing supervise.c wants from it. */
-int workload_prepare_next(struct workload *next)
+int workload_prepare_next(struct proc *next)
 {
 	(void)next;
 	return -1;

@@ -22,7 +22,7 @@ SuccessExitStatus=3
 [Service db]
 ExecStart=/bin/sleep 1000
 Type=simple
-ReadyCheck=tcp:127.0.0.1:5432
+ReadyCheck=file:/
 TimeoutStartSec=30s
 Restart=always
 RestartSec=250ms
@@ -39,7 +39,7 @@ Environment=A=1 'B=two words' C=\"\\\\\$x\"
 Environment=
 Environment=D=4
 EnvironmentFile=-docker:/run/app.env
-EnvironmentFile=/run/other.env
+EnvironmentFile=-/run/other.env
 HealthCheck=http://127.0.0.1:8080/health
 HealthIntervalSec=5s
 HealthTimeoutSec=1s
@@ -48,7 +48,7 @@ HealthStartPeriodSec=0
 HealthAction=stop
 
 [Service \"app.v2\"]
-ExecStart=/bin/echo \"daemon off;\"
+ExecStart=/bin/true \"daemon off;\"
 Type=notify
 After=db
 Requires=db

@@ -51,6 +51,7 @@ static enum health_event finished(struct health *h, long long now_ms)
 	h->result_ms = now_ms;
 	h->next_ms = now_ms + h->interval_ms;
 	h->passed = h->run.state == CHECK_PASSED;
+	memcpy(h->result, h->run.detail, sizeof h->result); /* the next run reuses run.detail */
 	if (h->passed) {
 		h->failures = 0;
 		h->unhealthy = false;

@@ -18,6 +18,7 @@ struct health {
 	long long started_ms;   /* the service's start, for the start period */
 	long long result_ms;    /* when the last run finished; 0: none yet */
 	long failures;          /* in a row, not counting those in the start period */
+	char result[sizeof ((struct check_run *)0)->detail]; /* the last finished run's detail */
 };
 
 enum health_event {

@@ -1,6 +1,7 @@
 /* sandbox/seccomp-gen.c — build-time generator: compiles the built-in profile with the same
- * loader usher uses and writes the BPF variants and the profile text into a C file. */
+ * loader usher uses and writes the BPF variants and the profile text, packed, into a C file. */
 #include "seccomp-internal.h"
+#include "seccomp-pack.h"
 #include "util.h"
 
 #include <errno.h>
@@ -16,22 +17,27 @@ static const int docker_default_caps[] = {
 	CAP_AUDIT_WRITE,
 };
 
-static void write_bytes(FILE *out, const char *name, const char *text, size_t len)
+/* Packs data[0..len) (seccomp-pack.h), checks it unpacks to the same bytes, and writes it as
+ * name[] and name_len. */
+static int write_packed(FILE *out, const char *name, const unsigned char *data, size_t len)
 {
-	fprintf(out, "const char %s[] = {", name);
-	for (size_t k = 0; k < len; k++)
-		fprintf(out, "%s0x%02x,", k % 16 == 0 ? "\n\t" : " ", (unsigned char)text[k]);
-	fprintf(out, "\n\t0x00\n};\nconst size_t %s_len = %zu;\n\n", name, len);
-}
-
-static void write_insns(FILE *out, size_t index, const struct sbx_bpf *bpf)
-{
-	fprintf(out, "static const struct sock_filter variant%zu[] = {\n", index);
-	for (size_t k = 0; k < bpf->len; k++) {
-		const struct sock_filter *f = &bpf->insns[k];
-		fprintf(out, "\t{ 0x%04x, %u, %u, 0x%08x },\n", f->code, f->jt, f->jf, f->k);
+	size_t packed_len;
+	unsigned char *packed = sbx_pack(data, len, &packed_len);
+	unsigned char *check = malloc(len ? len : 1);
+	bool same = packed && check && sbx_unpack(packed, packed_len, check, len) == 0 &&
+	            memcmp(check, data, len) == 0;
+	free(check);
+	if (!same) {
+		usher_err("%s: %s", name, packed ? "packing does not round-trip" : "out of memory");
+		free(packed);
+		return -1;
 	}
-	fprintf(out, "};\n\n");
+	fprintf(out, "/* %zu bytes packed to %zu */\nconst unsigned char %s[] = {", len, packed_len, name);
+	for (size_t k = 0; k < packed_len; k++)
+		fprintf(out, "%s0x%02x,", k % 16 == 0 ? "\n\t" : " ", packed[k]);
+	fprintf(out, "%s\n};\nconst size_t %s_len = %zu;\n\n", packed_len ? "" : " 0", name, packed_len);
+	free(packed);
+	return 0;
 }
 
 /* Drops the white space outside strings, in place: the text goes into usher's binary,
@@ -116,15 +122,17 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	memcpy(packed, text, len);
-	write_bytes(out, "sbx_builtin_json", packed, pack_json(packed, len));
+	size_t packed_len = pack_json(packed, len);
+	fprintf(out, "const size_t sbx_builtin_json_len = %zu;\n", packed_len);
+	int rc = write_packed(out, "sbx_builtin_json_packed", (unsigned char *)packed, packed_len);
 	free(packed);
 
 	/* Not for --seccomp log: a mode for finding out what a workload needs builds its filter
 	 * at start (~3 ms) and leaves the bytes to the binary's size budget. */
 	struct sbx_precompiled variants[3];
-	size_t count = 0;
-	int rc = 0;
-	for (size_t c = 0; c < cap_set_count; c++) {
+	size_t count = 0, planes_len = 0;
+	unsigned char *planes = NULL;
+	for (size_t c = 0; c < cap_set_count && rc == 0; c++) {
 		/* Kernel "infinity": every minKernel met; usher checks the running one against
 		 * sbx_builtin_min_kernel before it uses these. */
 		struct sbx_build_options options = { .caps = cap_sets[c], .kernel = ~0u };
@@ -133,14 +141,34 @@ int main(int argc, char **argv)
 			rc = -1;
 			break;
 		}
-		write_insns(out, count, &bpf);
+		/* Each variant's planes after the previous one's; checked back to instructions. */
+		unsigned char *more = realloc(planes, planes_len + bpf.len * SBX_PLANES);
+		struct sock_filter *check = malloc(bpf.len * sizeof *check);
+		if (more) {
+			planes = more;
+			sbx_bpf_to_planes(bpf.insns, bpf.len, planes + planes_len);
+		}
+		if (check && more)
+			sbx_bpf_from_planes(planes + planes_len, bpf.len, check);
+		if (!more || !check || memcmp(check, bpf.insns, bpf.len * sizeof *check) != 0) {
+			usher_err("variant %zu: %s", count, more && check ? "planes do not round-trip" : "out of memory");
+			rc = -1;
+		}
+		planes_len += bpf.len * SBX_PLANES;
 		variants[count++] = (struct sbx_precompiled){ .caps = cap_sets[c], .len = bpf.len };
+		free(check);
 		free(bpf.insns);
 	}
-	fprintf(out, "const struct sbx_precompiled sbx_builtin_variants[] = {\n");
+	/* tests/arm64 looks for the arch here: the filters' first check is for this AUDIT_ARCH. */
+	fprintf(out, "/* The variants' instructions, for AUDIT_ARCH 0x%08x, as planes (seccomp-pack.h). */\n",
+	        sbx_native_arch());
+	if (rc == 0)
+		rc = write_packed(out, "sbx_builtin_bpf_packed", planes, planes_len);
+	free(planes);
+	fprintf(out, "const struct sbx_precompiled sbx_builtin_shapes[] = {\n");
 	for (size_t k = 0; k < count; k++)
-		fprintf(out, "\t{ .caps = 0x%llxULL, .insns = variant%zu, .len = %u },\n",
-		        (unsigned long long)variants[k].caps, k, variants[k].len);
+		fprintf(out, "\t{ .caps = 0x%llxULL, .len = %u },\n", (unsigned long long)variants[k].caps,
+		        variants[k].len);
 	fprintf(out, "};\nconst size_t sbx_builtin_variant_count = %zu;\n", count);
 	fprintf(out, "const uint64_t sbx_builtin_caps_mentioned = 0x%llxULL;\n", (unsigned long long)mentioned);
 	fprintf(out, "const unsigned sbx_builtin_min_kernel = 0x%x;\n", sbx_profile_max_min_kernel(&profile));

@@ -136,17 +136,24 @@ void sbx_compiled_free(struct sbx_compiled *c);
 int sbx_compiled_match(const struct sbx_compiled *c, const char *origin, uint64_t workload_caps,
                        bool arches_override, const uint32_t *compat, size_t compat_count, unsigned kernel);
 
-/* The built-in profile, written by seccomp-gen into seccomp-builtin.c at build time. */
+/* The built-in profile, written by seccomp-gen into seccomp-builtin.c at build time, packed
+ * (seccomp-pack.h); seccomp-unpack.c unpacks it on first use. */
 struct sbx_precompiled {
 	uint64_t caps; /* caps & sbx_builtin_caps_mentioned this variant was compiled for */
 	const struct sock_filter *insns;
 	unsigned short len;
 };
-extern const char sbx_builtin_json[];
-extern const size_t sbx_builtin_json_len;
+/* The profile's text (NUL-terminated, *len bytes), or NULL after printing why. */
+const char *sbx_builtin_json(size_t *len);
+/* The sbx_builtin_variant_count precompiled variants, or NULL after printing why. */
+const struct sbx_precompiled *sbx_builtin_variants(void);
+extern const size_t sbx_builtin_variant_count;
 extern const uint64_t sbx_builtin_caps_mentioned;
 extern const unsigned sbx_builtin_min_kernel;
-extern const struct sbx_precompiled sbx_builtin_variants[];
-extern const size_t sbx_builtin_variant_count;
+/* The packed data behind those two (seccomp-builtin.c): the variants' caps and lengths
+ * (insns NULL), their instructions as planes in one stream, the text in another. */
+extern const struct sbx_precompiled sbx_builtin_shapes[];
+extern const unsigned char sbx_builtin_bpf_packed[], sbx_builtin_json_packed[];
+extern const size_t sbx_builtin_bpf_packed_len, sbx_builtin_json_packed_len, sbx_builtin_json_len;
 
 #endif

@@ -132,7 +132,7 @@ static const struct sbx_precompiled *precompiled_variant(const struct sbx_seccom
 		return NULL;
 	uint64_t caps = workload_caps & sbx_builtin_caps_mentioned;
 	for (size_t k = 0; k < sbx_builtin_variant_count; k++) {
-		const struct sbx_precompiled *v = &sbx_builtin_variants[k];
+		const struct sbx_precompiled *v = &sbx_builtin_shapes[k]; /* packed: no insns yet */
 		if (v->caps == caps)
 			return v;
 	}
@@ -186,6 +186,10 @@ int sbx_seccomp_prepare(struct sbx_seccomp *s, uint64_t workload_caps)
 	const char *origin = s->mode == MODE_LOG ? "built-in profile (log)" : "built-in profile";
 	const struct sbx_precompiled *variant = precompiled_variant(s, workload_caps, s->mode == MODE_LOG);
 	if (variant) {
+		const struct sbx_precompiled *unpacked = sbx_builtin_variants();
+		if (!unpacked)
+			return EXIT_USHER_FAILED;
+		variant = &unpacked[variant - sbx_builtin_shapes];
 		/* The kernel only reads the program; the cast drops const for struct sock_fprog. */
 		s->program = (struct sock_fprog){ .len = variant->len, .filter = (struct sock_filter *)variant->insns };
 		usher_info("seccomp: %s: precompiled, %u instructions", origin, variant->len);
@@ -194,7 +198,9 @@ int sbx_seccomp_prepare(struct sbx_seccomp *s, uint64_t workload_caps)
 	/* Kept capabilities unlock rules no precompiled variant has, or compat arches were asked
 	 * for: build from the same profile text the generator compiled. */
 	struct sbx_profile builtin;
-	if (sbx_profile_parse(sbx_builtin_json, sbx_builtin_json_len, origin, &builtin) < 0)
+	size_t json_len;
+	const char *json = sbx_builtin_json(&json_len); /* unpacked now */
+	if (!json || sbx_profile_parse(json, json_len, origin, &builtin) < 0)
 		return EXIT_USHER_FAILED;
 	int rc = build_now(s, &builtin, origin, workload_caps);
 	sbx_profile_free(&builtin);

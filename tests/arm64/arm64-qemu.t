@@ -118,8 +118,7 @@ like "$out" "stdin: \\*\\*\\*" "the helper read the password on stdin, masked in
 unlike "$out" "pw with" "the password is in no output line"
 has "$tmp/login"
 ok $? "the workload ran after the helper"
-# A helper that never finishes (tests/creds/login-hang, built for arm64 too).
-printf '[Login slow]\nExecStart=%s %s\nTimeoutSec=1s\n' "$Q" "$A/tests/creds/login-hang" >"$tmp/slow.conf"
+printf '[Login slow]\nExecStart=%s %s\nTimeoutSec=1s\nTimeoutStopSec=1s\n' "$Q" "$A/tests/creds/login-hang" >"$tmp/slow.conf"
 "$Q" "$U" --config "$tmp/slow.conf" -- /bin/true >/dev/null 2>"$tmp/slow.err"
 is $? 125 "a login helper that does not finish: 125 at its timeout"
 like "$(cat "$tmp/slow.err")" 'login "slow": timed out after 1s' "usher says which helper timed out"

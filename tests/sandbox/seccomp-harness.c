@@ -24,11 +24,14 @@ static int usage(void)
 static int check_precompiled(void)
 {
 	struct sbx_profile profile;
-	if (sbx_profile_parse(sbx_builtin_json, sbx_builtin_json_len, "built-in profile", &profile) < 0)
+	size_t json_len;
+	const char *json = sbx_builtin_json(&json_len);
+	const struct sbx_precompiled *variants = sbx_builtin_variants();
+	if (!json || !variants || sbx_profile_parse(json, json_len, "built-in profile", &profile) < 0)
 		return 1;
 	int failed = 0;
 	for (size_t k = 0; k < sbx_builtin_variant_count; k++) {
-		const struct sbx_precompiled *v = &sbx_builtin_variants[k];
+		const struct sbx_precompiled *v = &variants[k];
 		struct sbx_build_options options = { .caps = v->caps, .kernel = sbx_running_kernel() };
 		struct sbx_bpf bpf;
 		bool same = sbx_profile_compile(&profile, &options, "built-in profile", &bpf) == 0 &&

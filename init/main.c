@@ -1,5 +1,6 @@
 /* init/main.c — usher's start-up, in order: block signals, read options, credentials,
  * sandbox preparation, spawn the workload, then hand over to the supervising loop. */
+#include "control.h"
 #include "creds.h"
 #include "options.h"
 #include "sandbox.h"
@@ -149,6 +150,8 @@ int main(int argc, char **argv)
 		rc = workload_build(&w);
 	if (rc == 0 && service_count)
 		rc = services_prepare(settings.creds_used ? creds_env() : environ);
+	if (rc == 0 && service_count)
+		rc = service_health_prepare();
 	if (rc != 0) {
 		creds_wipe();
 		return rc;
@@ -163,6 +166,7 @@ int main(int argc, char **argv)
 	}
 	usher_debug("workload %s started as pid %d", w.path, (int)w.pid);
 	rc = supervise(command_argv ? &w : NULL, is_pid1);
+	control_close();
 	if (settings.creds_used || service_count) /* services' env files may hold secrets */
 		creds_wipe();
 	return rc;

@@ -56,6 +56,12 @@ void svc_stop_step(void);
 void svc_propagate(const struct svc *s, bool failed);
 bool svc_stopping_all(void);
 
+/* service-health.c: HealthCheck= runs and the status socket (after services_prepare). */
+int service_health_prepare(void);        /* 0, or 125 printed */
+void service_health_started(struct svc *s);
+void service_health_ready(struct svc *s);
+void service_health_ended(struct svc *s); /* exited, stopping or given up */
+
 /* notify.c: the NOTIFY_SOCKET datagram socket (abstract, autobound). */
 int notify_open(void);               /* 0, or -1 after printing */
 const char *notify_env(void);        /* "NOTIFY_SOCKET=@..." */

@@ -112,6 +112,7 @@ static void became_ready(struct svc *s)
 	s->check_at_ms = 0;
 	s->state = SVC_READY;
 	s->ready_ms = now_ms();
+	service_health_ready(s);
 	usher_info("service \"%s\": ready", s->def->name);
 }
 
@@ -206,6 +207,7 @@ static void start_one(struct svc *s, long long now)
 		return;
 	}
 	usher_info("service \"%s\": started as pid %d", d->name, (int)s->proc.pid);
+	service_health_started(s);
 	s->state = SVC_STARTING;
 	s->deadline_ms = d->start_timeout_ms > 0 ? now + d->start_timeout_ms : 0; /* 0: none */
 	s->check_delay_ms = CHECK_FIRST_MS;
@@ -249,6 +251,7 @@ static bool exit_is_success(const struct service_def *d, int status)
 void svc_gave_up(struct svc *s, int code, bool action)
 {
 	s->state = SVC_FAILED;
+	service_health_ended(s);
 	if (s->checking)
 		check_cancel(&s->check);
 	s->checking = false;
@@ -271,6 +274,7 @@ static void svc_exited(struct proc *p)
 		usher_warn("service \"%s\": kill: %s", d->name, strerror(errno));
 	int code = supervise_exit_code(p->status);
 	bool success = !p->exec_error && exit_is_success(d, p->status);
+	service_health_ended(s);
 	if (s->checking)
 		check_cancel(&s->check);
 	s->checking = false;

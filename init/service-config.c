@@ -444,11 +444,6 @@ static int check_service(struct service_def *d)
 		return -1;
 	if (d->has_health_check && parse_stored_check(&d->health_check, check_where[i][1]) != 0)
 		return -1;
-	/* The health schedule and status socket exist, but the runtime does not run service
-	 * health checks yet: a check that would silently never run is refused instead. */
-	if (d->has_health_check)
-		return bad(d, check_where[i][1], "HealthCheck", "%s", "not supported by this usher yet "
-			   "(services' health checks are not wired; see docs/health.md)");
 	if (d->stop_timeout_ms <= 0)
 		d->stop_timeout_ms = settings.grace_ms; /* also TimeoutStopSec=infinity: capped there */
 	if (!d->environment)

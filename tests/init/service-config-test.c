@@ -97,11 +97,6 @@ int main(void)
 	      "... with web's own plan selected (one plan, made once), the main plan after");
 	check(set(db, "After", "nope") == 0, "an unknown name waits for service_defs_finish()");
 	check(service_defs_finish() == EXIT_USHER_FAILED, "... which refuses it");
-	/* HealthCheck= is refused by finish until the runtime runs it (services-config.t tests the
-	 * message); an empty value resets it, as for every key. */
-	check(service_defs[job].has_health_check && strcmp(service_defs[job].health_check.text, "exec:/bin/check") == 0,
-	      "HealthCheck= stored until finish");
-	check(set(job, "HealthCheck", "") == 0, "an empty HealthCheck= resets it");
 	check(set(db, "After", "") == 0 && service_defs_finish() == 0, "an empty After= resets; then finish succeeds");
 	check(prepared && prepared == service_defs[web].sandbox, "finish prepares each service's own plan");
 
@@ -139,8 +134,8 @@ int main(void)
 	check(strcmp(j->working_directory, "/srv") == 0, "WorkingDirectory=");
 	check(strcmp(env_file_where, "test.conf:1: service \"job\": EnvironmentFile=") == 0,
 	      "EnvironmentFile= checked by creds/, named with service and key");
-	check(!j->has_health_check && j->health_retries == 5 && j->health_action == HEALTH_NONE,
-	      "HealthRetries=, HealthAction= (HealthCheck= reset above)");
+	check(j->has_health_check && strcmp(j->health_check.text, "exec:/bin/check") == 0 &&
+		      j->health_retries == 5 && j->health_action == HEALTH_NONE, "HealthCheck=, HealthRetries=, HealthAction=");
 	check(strcmp(w->where, "test.conf:9") == 0 && strcmp(w->name, "web") == 0, "name and where");
 	printf("1..%d\n", test_number);
 	return failures != 0;

@@ -116,6 +116,7 @@ int config_parse(char *text, const char *path)
 			settings.creds_used = true;
 		int rc = section == LOGIN     ? creds_login_set(name, key, value, lasting_where)
 			 : section == SERVICE ? service_set((unsigned)service, key, value, lasting_where)
+			 : strncmp(key, "Health", 6) == 0 ? service_main_health_set(key, value, lasting_where)
 					      : options_set_conf_key(key, value, lasting_where);
 		if (rc != 0)
 			return -1;

@@ -150,8 +150,8 @@ int main(int argc, char **argv)
 		rc = workload_build(&w);
 	if (rc == 0 && service_count)
 		rc = services_prepare(settings.creds_used ? creds_env() : environ);
-	if (rc == 0 && service_count)
-		rc = service_health_prepare();
+	if (rc == 0 && (service_count || service_defs[SERVICE_MAIN].has_health_check))
+		rc = service_health_prepare(command_argv ? &w : NULL);
 	if (rc != 0) {
 		creds_wipe();
 		return rc;

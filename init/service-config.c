@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct service_def service_defs[SERVICE_MAX];
+struct service_def service_defs[SERVICE_MAX + 1];
 unsigned service_count;
 
 /* Names of dependencies, kept until service_defs_finish() resolves them (a service may name
@@ -28,7 +28,7 @@ struct pending {
 };
 static struct pending *pendings;
 static size_t pending_count;
-static const char *check_where[SERVICE_MAX][2]; /* ReadyCheck=, HealthCheck= */
+static const char *check_where[SERVICE_MAX + 1][2]; /* ReadyCheck=, HealthCheck= */
 static char **wheres; /* every "file:line" kept, so that service_defs_reset() can free them */
 static size_t where_count;
 
@@ -58,8 +58,10 @@ __attribute__((format(printf, 4, 5))) static int bad(const struct service_def *d
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof why, fmt, ap);
 	va_end(ap);
-	usher_err("%s: service \"%s\": %s%s%s", where, d->name, key ? key : "", key ? "=: " : "",
-		  why);
+	bool main = d == &service_defs[SERVICE_MAIN];
+	usher_err("%s: %s%s%s: %s%s%s", where, main ? "" : "service \"",
+		  main ? "[Service] (the main command)" : d->name, main ? "" : "\"", key ? key : "",
+		  key ? "=: " : "", why);
 	return -1;
 }
 
@@ -74,6 +76,10 @@ int service_open(const char *name, const char *where)
 	if (!section_name_valid(name, SERVICE_NAME_MAX)) {
 		usher_err("%s: [Service %s]: a name is 1 to %d of A-Z a-z 0-9 . _ -", where, name,
 			  SERVICE_NAME_MAX);
+		return -1;
+	}
+	if (strcmp(name, "main") == 0) {
+		usher_err("%s: [Service main]: the name is the main command's (usher status)", where);
 		return -1;
 	}
 	for (unsigned i = 0; i < service_count; i++)
@@ -188,6 +194,8 @@ static int set_check(struct service_def *d, unsigned which, const char *value, c
 	free((char *)spec->text);
 	spec->text = *has ? or_die(strdup(value)) : NULL;
 	check_where[d - service_defs][which] = where;
+	if (d == &service_defs[SERVICE_MAIN])
+		d->where = where; /* service-health.c names it when there is no main command */
 	return 0;
 }
 
@@ -358,6 +366,22 @@ int service_set(unsigned index, const char *key, const char *value, const char *
 	return bad(d, where, NULL, "unknown key %s=", key);
 }
 
+/* The main command has no Restart=: usher cannot run it again by itself (its exit is usher's),
+ * so HealthAction=restart is refused; stop (usher exits, the container's restart policy starts
+ * it again, as a Kubernetes liveness probe does) is its default. */
+int service_main_health_set(const char *key, const char *value, const char *where)
+{
+	struct service_def *d = &service_defs[SERVICE_MAIN];
+	if (!d->name)
+		*d = (struct service_def){ .name = "main", .health_interval_ms = 30000,
+					   .health_timeout_ms = 30000, .health_retries = 3,
+					   .health_action = HEALTH_STOP, .kill_signal = SIGTERM };
+	if (strcmp(key, "HealthAction") == 0 && strcmp(value, "restart") == 0)
+		return bad(d, where, key, "usher cannot restart the main command: stop (usher "
+			   "exits; the container's restart policy runs it again) or none");
+	return service_set(SERVICE_MAIN, key, value, where);
+}
+
 /* ---------------------------------------------------------------- after every option */
 
 static int resolve_dependencies(void)
@@ -463,6 +487,9 @@ int service_defs_finish(void)
 	for (unsigned i = 0; i < service_count; i++)
 		if (check_service(&service_defs[i]) != 0)
 			return EXIT_USHER_FAILED;
+	struct service_def *m = &service_defs[SERVICE_MAIN];
+	if (m->has_health_check && parse_stored_check(&m->health_check, m->where) != 0)
+		return EXIT_USHER_FAILED;
 	if (prepare_sandboxes() != 0)
 		return EXIT_USHER_FAILED;
 	for (size_t i = 0; i < pending_count; i++)
@@ -495,6 +522,8 @@ void service_defs_reset(void)
 		free_check(&d->health_check);
 		memset(d, 0, sizeof *d);
 	}
+	free_check(&service_defs[SERVICE_MAIN].health_check);
+	memset(&service_defs[SERVICE_MAIN], 0, sizeof service_defs[SERVICE_MAIN]);
 	for (size_t i = 0; i < pending_count; i++)
 		free(pendings[i].name);
 	free(pendings);

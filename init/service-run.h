@@ -56,11 +56,14 @@ void svc_stop_step(void);
 void svc_propagate(const struct svc *s, bool failed);
 bool svc_stopping_all(void);
 
-/* service-health.c: HealthCheck= runs and the status socket (after services_prepare). */
-int service_health_prepare(void);        /* 0, or 125 printed */
+/* service-health.c: HealthCheck= runs and the status socket, after services_prepare(), when
+ * there are services or the main command has a HealthCheck= (main: NULL when there is none). */
+int service_health_prepare(struct proc *main); /* 0, or 125 printed */
 void service_health_started(struct svc *s);
 void service_health_ready(struct svc *s);
-void service_health_ended(struct svc *s); /* exited, stopping or given up */
+/* Exited or given up; true once after HealthAction=restart stopped it: a failure, whatever
+ * its exit status. */
+bool service_health_ended(struct svc *s);
 
 /* notify.c: the NOTIFY_SOCKET datagram socket (abstract, autobound). */
 int notify_open(void);               /* 0, or -1 after printing */

@@ -273,8 +273,7 @@ static void svc_exited(struct proc *p)
 	if (kill(-p->pid, SIGKILL) != 0 && errno != ESRCH)
 		usher_warn("service \"%s\": kill: %s", d->name, strerror(errno));
 	int code = supervise_exit_code(p->status);
-	bool success = !p->exec_error && exit_is_success(d, p->status);
-	service_health_ended(s);
+	bool success = !service_health_ended(s) && !p->exec_error && exit_is_success(d, p->status);
 	if (s->checking)
 		check_cancel(&s->check);
 	s->checking = false;

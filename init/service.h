@@ -47,7 +47,10 @@ struct service_def {
 	struct sandbox_plan *sandbox;              /* User=, Group=, caps, seccomp, limits, umask */
 };
 
-extern struct service_def service_defs[SERVICE_MAX];
+/* service_defs[SERVICE_MAIN]: the main command's HealthCheck= and Health*= keys, from [Service]
+ * (name "main", HealthAction= stop by default; where: its HealthCheck= line). */
+enum { SERVICE_MAIN = SERVICE_MAX };
+extern struct service_def service_defs[SERVICE_MAX + 1];
 extern unsigned service_count;
 
 /* config.c: "[Service NAME]" opens service NAME (a new one, or an error if NAME repeats);
@@ -57,6 +60,8 @@ int service_open(const char *name, const char *where);
  * Both copy where (it need not last); value must last for a sandbox key (as for any option:
  * the setters of sandbox_options[] may keep it, and write into the service's own plan). */
 int service_set(unsigned index, const char *key, const char *value, const char *where);
+/* config.c: a Health*= key of [Service], for the main command. As service_set(). */
+int service_main_health_set(const char *key, const char *value, const char *where);
 /* After every option and config file: resolve dependency names, refuse unknown names and cycles
  * (naming file and line), apply defaults. 0, or EXIT_USHER_FAILED after printing. */
 int service_defs_finish(void);

@@ -75,6 +75,15 @@ HealthCheck=file:$tmp/never
 HealthIntervalSec=200ms
 HealthRetries=1
 HealthAction=none
+
+# Exits 0 on SIGTERM: a stop for being unhealthy is a failure all the same (Restart=on-failure).
+[Service trapper]
+ExecStart=/bin/sh -c 'trap "exit 0" TERM; while :; do sleep 0.1; done'
+HealthCheck=file:$tmp/never-either
+HealthIntervalSec=300ms
+HealthRetries=1
+StartLimitBurst=1000
+FailureAction=none
 EOF
 run_usher a --config "$tmp/a.conf"
 wait_for 10 test -S "$sock"
@@ -82,7 +91,7 @@ ok $? "the status socket is there"
 seen=""
 for _ in $(seq 40); do # 4 s of `usher status` from another process while services start and restart
 	out=$(status)
-	[ "$(printf '%s\n' "$out" | wc -l)" = 4 ] || { seen="$seen broken:$out"; break; }
+	[ "$(printf '%s\n' "$out" | wc -l)" = 5 ] || { seen="$seen broken:$out"; break; }
 	seen="$seen $(printf '%s\n' "$out" | awk 'NR > 1 { print $1 "=" $2 }' | tr '\n' ' ')"
 	sleep 0.1
 done
@@ -92,6 +101,12 @@ like "$seen" "bad=ready" "usher status saw bad ready between restarts"
 like "$seen" "marked=unhealthy" "usher status saw marked unhealthy"
 ok "$([ "$(field bad 4)" -ge 2 ]; echo $?)" "bad (HTTP 500, HealthRetries=2) was restarted ($(field bad 4) restarts)"
 like "$(cat "$tmp/a.log")" 'service "bad": unhealthy after 2 failed checks \(http://127.0.0.1:[0-9]+/health: HTTP 500, expected 2xx or 3xx\); restarting it' "usher says why it restarts bad"
+like "$(cat "$tmp/a.log")" 'service "bad": exited with status 143; restarting in 100ms' "bad's first restart after RestartSec= (100ms)"
+like "$(cat "$tmp/a.log")" 'service "bad": exited with status 143; restarting in 200ms' "... its next one after twice that: the Restart= backoff applies"
+ok "$([ "$(field trapper 4)" -ge 1 ]; echo $?)" "trapper (exits 0 on SIGTERM, Restart=on-failure) was restarted all the same ($(field trapper 4) restarts)"
+like "$(cat "$tmp/a.log")" 'service "trapper": exited with status 0; restarting in' "... usher counted its exit 0 after the health stop as a failure"
+"$USHER" status --control-socket "$sock" >/dev/null 2>&1
+is "$?" 0 "usher status: exit 0"
 pid=$(field recovers 3)
 is "$(field recovers 4)" 0 "recovers (failed twice, HealthRetries=3) was not restarted"
 is "$(field recovers 2)" ready "recovers is ready"
@@ -146,7 +161,8 @@ wait_for 5 grep -qx 10 "$tmp/signals"
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 ok "$(grep -qx 10 "$tmp/signals"; echo $?)" "with silent and flooding clients on the socket, SIGUSR1 reached the workload (${ms} ms)"
 ok "$([ "$ms" -lt 2000 ]; echo $?)" "... within 2 s"
-is "$(status | wc -l)" 2 "usher status still answers"
+is "$(status | wc -l)" 3 "usher status still answers (idle and main)"
+like "$(row main)" "^main +ready +[0-9]+ +0 +- +-$" "the main command has a row: main, ready, its pid, no check"
 stop_usher
 is "$RC" 0 "SIGTERM: usher exits 0 (the workload's status)"
 ok "$([ ! -e "$sock" ]; echo $?)" "the socket is removed at exit"
@@ -165,5 +181,28 @@ wait_for 20 sh -c "! kill -0 $USHER_PID"
 wait "$USHER_PID" 2>/dev/null
 is "$?" 143 "HealthAction=stop, FailureAction=exit: usher exits 143 (the service's stop by SIGTERM)"
 like "$(cat "$tmp/c.log")" 'service "dies": unhealthy after 2 failed checks .*connect: Connection refused\); stopping it' "usher says why it stops"
+
+# --- 4. HealthAction=stop with FailureAction=none: it stays failed, the rest runs on --------
+cat >"$tmp/d.conf" <<EOF
+[Service given-up]
+ExecStart=/bin/sleep 1000
+HealthCheck=tcp:127.0.0.1:$(free_port)
+HealthIntervalSec=100ms
+HealthRetries=2
+HealthAction=stop
+FailureAction=none
+EOF
+run_usher d --config "$tmp/d.conf" -- /bin/sleep 1000
+wait_for 20 sh -c "\"$USHER\" status --control-socket '$sock' 2>/dev/null | grep -q '^given-up  *failed'"
+ok $? "HealthAction=stop, FailureAction=none: usher status shows it failed"
+like "$(row given-up)" "^given-up +failed +- +0 +143 " "... not running, not restarted, exit 143 (stopped by SIGTERM)"
+ok "$(kill -0 "$USHER_PID"; echo $?)" "... and usher runs on"
+is "$(field main 2)" ready "... with the main command"
+"$USHER" health --control-socket "$sock" >/dev/null
+is "$?" 1 "usher health: exit 1 (a service failed)"
+"$USHER" health --control-socket "$sock" main >/dev/null
+is "$?" 0 "usher health main: exit 0"
+stop_usher
+is "$RC" 143 "SIGTERM: usher exits with the main command's 143"
 
 done_testing

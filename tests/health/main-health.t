@@ -217,7 +217,44 @@ ok $? "answers-late's check to the slow server: timed out after 3s"
 stop_usher
 is "$RC" 0 "SIGTERM: usher exits 0 (the recorder's status)"
 
-# --- 7. start-up errors name the file and line ----------------------------------------------
+# --- 7. a reload restarts the main command: RESTARTS and EXIT say so; the schedule goes on --
+cat >"$tmp/g.conf" <<EOF
+[Service]
+HealthCheck=file:/
+HealthIntervalSec=100ms
+EOF
+run_usher g --on-reload restart --config "$tmp/g.conf" -- /bin/sleep 1000
+wait_for 10 sh -c "\"$USHER\" status --control-socket '$sock' 2>/dev/null | grep -q '^main .* ok '"
+first=$(field main 3)
+kill -HUP "$(usher_pid1)"
+wait_for 10 sh -c "[ \"\$(\"$USHER\" status --control-socket '$sock' 2>/dev/null | awk '\$1 == \"main\" { print \$4 }')\" = 1 ]"
+ok $? "after a reload's restart: main's RESTARTS is 1"
+like "$(row main)" "^main +ready +[0-9]+ +1 +143 " "... ready, with the old run's exit 143 (SIGTERM)"
+ok "$([ "$(field main 3)" != "$first" ]; echo $?)" "... and a new pid ($first, then $(field main 3))"
+wait_for 10 sh -c "\"$USHER\" status --control-socket '$sock' 2>/dev/null | grep -q '^main .* ok 0s ago'"
+ok $? "... its checks go on"
+stop_usher
+
+# --- 8. exec: checks run as their service (or the main command) runs: User= ------------------
+mkdir -m 777 "$tmp/ids"
+cat >"$tmp/h.conf" <<EOF
+[Service]
+HealthCheck=exec:/bin/sh -c 'id -u >$tmp/ids/main'
+HealthIntervalSec=100ms
+
+[Service nobody]
+ExecStart=/bin/sleep 1000
+User=65534
+HealthCheck=exec:/bin/sh -c 'id -u >$tmp/ids/nobody'
+HealthIntervalSec=100ms
+EOF
+run_usher h --user 65534 --config "$tmp/h.conf" -- /bin/sleep 1000
+wait_for 10 test -s "$tmp/ids/main" -a -s "$tmp/ids/nobody"
+is "$(cat "$tmp/ids/nobody" 2>/dev/null)" 65534 "a service's exec: check runs with its User= (65534)"
+is "$(cat "$tmp/ids/main" 2>/dev/null)" 65534 "the main command's runs with --user (65534)"
+stop_usher
+
+# --- 9. start-up errors name the file and line ----------------------------------------------
 printf '[Service]\nHealthCheck=tcp:127.0.0.1:1\nHealthAction=restart\n' >"$tmp/bad1.conf"
 is "$("$USHER" --config "$tmp/bad1.conf" -- /bin/true 2>&1; echo $?)" "usher: $tmp/bad1.conf:3: [Service] (the main command): HealthAction=: usher cannot restart the main command: stop (usher exits; the container's restart policy runs it again) or none
 125" "HealthAction=restart for the main command: refused with file:line, 125"

@@ -114,9 +114,11 @@ int config_parse(char *text, const char *path)
 		const char *lasting_where = keep_string(where);
 		if (section == LOGIN)
 			settings.creds_used = true;
+		/* [Service]'s Health*= keys are the main command's HealthCheck= (service-config.c). */
+		bool health = strncmp(key, "Health", 6) == 0;
 		int rc = section == LOGIN     ? creds_login_set(name, key, value, lasting_where)
 			 : section == SERVICE ? service_set((unsigned)service, key, value, lasting_where)
-			 : strncmp(key, "Health", 6) == 0 ? service_main_health_set(key, value, lasting_where)
+			 : health             ? service_main_health_set(key, value, lasting_where)
 					      : options_set_conf_key(key, value, lasting_where);
 		if (rc != 0)
 			return -1;

@@ -17,8 +17,9 @@
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
-/* The main command, 32 services and their exec: checks, 16 login helpers, and room. */
-enum { PROC_TABLE_MAX = 96 };
+/* The main command, 32 services, their ReadyCheck= and HealthCheck= exec: checks (and the main
+ * command's HealthCheck=), 16 login helpers: 114, and room. */
+enum { PROC_TABLE_MAX = 128 };
 
 static struct proc *table[PROC_TABLE_MAX];
 static unsigned table_count;

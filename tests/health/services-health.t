@@ -205,4 +205,19 @@ is "$?" 0 "usher health main: exit 0"
 stop_usher
 is "$RC" 143 "SIGTERM: usher exits with the main command's 143"
 
+# --- 5. the most there can be: 32 services with exec: ReadyCheck= and HealthCheck=, and main's --
+{
+	printf '[Service]\nHealthCheck=exec:/bin/true\nHealthIntervalSec=200ms\n'
+	for i in $(seq 32); do
+		printf '[Service s%s]\nExecStart=/bin/sleep 1000\nReadyCheck=exec:/bin/true\n' "$i"
+		printf 'HealthCheck=exec:/bin/true\nHealthIntervalSec=200ms\n'
+	done
+} >"$tmp/e.conf"
+run_usher e --config "$tmp/e.conf" -- /bin/sleep 1000
+wait_for 30 sh -c "[ \"\$(\"$USHER\" status --control-socket '$sock' 2>/dev/null | grep -c ' ready .* ok [0-9]*s ago: exec:/bin/true: exit 0')\" = 33 ]"
+ok $? "32 services and the main command, every one with an exec: check: all 33 rows ready, their checks passing"
+unlike "$(cat "$tmp/e.log")" "too many" "... the process engine's table holds them all"
+stop_usher
+is "$RC" 143 "SIGTERM: usher exits 143"
+
 done_testing

@@ -75,9 +75,21 @@ int control_init(const char *path, control_row_fn *rows)
 	if (secure_directory(server.addr.sun_path) != 0)
 		return -1;
 	struct stat st;
-	if (lstat(server.addr.sun_path, &st) == 0 && S_ISSOCK(st.st_mode))
-		unlink(server.addr.sun_path); /* a previous usher's */
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && lstat(server.addr.sun_path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+		/* A previous usher's is replaced; a live one (another usher in the same /run, e.g.
+		 * one run by hand in the container) is left alone, and quietly: run without ours. */
+		if (connect(fd, (struct sockaddr *)&server.addr, sizeof server.addr) == 0 ||
+		    errno == EAGAIN) {
+			usher_info("control socket %s: another usher answers there; running without one",
+				   path);
+			close(fd);
+			return -1;
+		}
+		close(fd);
+		unlink(server.addr.sun_path);
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	}
 	mode_t saved = umask(077);
 	int rc = fd < 0 || bind(fd, (struct sockaddr *)&server.addr, sizeof server.addr) != 0 ||
 		 chmod(server.addr.sun_path, 0600) != 0 || listen(fd, 16) != 0 ? -1 : 0;

@@ -52,6 +52,7 @@ int main(int argc, char **argv)
 	sigaddset(&mask, SIGTERM);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	int signals = signalfd(-1, &mask, SFD_CLOEXEC);
+	usher_verbosity = 2; /* control.t reads the info lines too */
 	if (signals < 0 || control_init(argv[1], rows) != 0)
 		return 1;
 	const char *loosen = getenv("CONTROL_TEST_LOOSEN");

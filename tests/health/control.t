@@ -142,6 +142,10 @@ else
 	ok "$([ -S "$sock" ]; echo $?)" "after SIGKILL the socket file is left behind"
 	start_driver
 	is "$("$USHER" status --control-socket "$sock" 2>&1 | wc -l)" 5 "a new server replaces the stale socket"
+	"$DRIVER" "$sock" "$tmp/ready2" "$tmp/ticks2" 2>"$tmp/second.err"
+	is "$?" 1 "a second server on a live socket gives up on it (control_init fails)"
+	like "$(cat "$tmp/second.err")" "control socket $sock: another usher answers there; running without one" "... and says so"
+	is "$("$USHER" status --control-socket "$sock" 2>&1 | wc -l)" 5 "... the first one still answers on it"
 fi
 
 done_testing

@@ -43,8 +43,9 @@ int notify_fd(void)
 	return fd;
 }
 
-/* "READY=1" as a whole line of the message (sd_notify's newline-separated assignments). */
-static bool says_ready(const char *text, size_t len)
+/* "READY=1" as a whole line of the message (sd_notify's newline-separated assignments).
+ * Pure: the fuzzer (tests/fuzz/notify-fuzz.c) calls it with any bytes. */
+bool notify_says_ready(const char *text, size_t len)
 {
 	for (size_t at = 0; at < len;) {
 		const char *end = memchr(text + at, '\n', len - at);
@@ -89,7 +90,7 @@ void notify_read(void (*ready)(pid_t sender))
 					close(fds[i]);
 			}
 		}
-		if (sender > 0 && says_ready(text, (size_t)got < sizeof text ? (size_t)got : sizeof text))
+		if (sender > 0 && notify_says_ready(text, (size_t)got < sizeof text ? (size_t)got : sizeof text))
 			ready(sender);
 	}
 }

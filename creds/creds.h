@@ -27,7 +27,8 @@ char **creds_env(void);
  * Returns a new NULL-terminated argv, or NULL after printing an error naming the variable. */
 char **creds_expand_argv(char *const argv[]);
 
-/* A service's environment: base, HOME=home (User='s, or NULL), then assignments ("KEY=VALUE",
+/* A service's environment: base, HOME=home (User='s, or NULL; as for the main command, unless
+ * base's HOME was set on purpose), then assignments ("KEY=VALUE",
  * ${VAR} expanded against base), then the env files ("[-][FORMAT:]PATH", as --env-file), then
  * extra ("KEY=VALUE" or NULL). A vector that lives as long as usher, or NULL after printing. */
 char **creds_service_env(char **base, const char *home, char *const *assignments,

@@ -91,9 +91,10 @@ char **creds_service_env(char **base, const char *home, char *const *assignments
 	*env = (struct env)ENV_EMPTY;
 	if (env_copy_from(env, base) != 0)
 		goto oom;
-	/* User='s HOME replaces usher's own, as for the main command; the service's own
-	 * Environment= and EnvironmentFile= may still set another. */
-	if (home && env_set(env, "HOME", 4, home, strlen(home), false) != 0)
+	/* User='s HOME replaces usher's own, as for the main command (a HOME the credentials
+	 * set on purpose stays); the service's Environment= and EnvironmentFile= may set another. */
+	if (home && !home_set_on_purpose(env_get(env, "HOME")) &&
+	    env_set(env, "HOME", 4, home, strlen(home), false) != 0)
 		goto oom;
 	/* Assignments first, expanded against the workload's environment; files override them,
 	 * as in systemd. */

@@ -52,6 +52,17 @@ service User=alice "EnvironmentFile=$T/home.env"
 saw
 is "$(var HOME)" /from-file "User=alice EnvironmentFile= with HOME: the file's HOME is kept"
 
+# The main command's rule: a HOME the credentials set on purpose (not usher's own) stays.
+service User=alice
+in_image_pid1 env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root "$PROGS/usher" --env HOME=/keep \
+	--config "$T/svc.conf" -- /bin/sh -c 'echo "main HOME=$HOME"' >"$T/out" 2>"$T/err"
+is "$(var HOME)" /keep "User=alice with --env HOME=/keep: the HOME set on purpose is kept"
+like "$(cat "$T/out")" "main HOME=/keep" "... as the main command keeps it"
+service User=alice Environment=HOME=/data
+in_image_pid1 env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root "$PROGS/usher" --env HOME=/keep \
+	--config "$T/svc.conf" -- /bin/true >"$T/out" 2>"$T/err"
+is "$(var HOME)" /data "... and the service's own Environment=HOME= still wins"
+
 service "" ""
 saw
 is "$(var uid)" 0 "no User=: the service runs as root"

@@ -31,12 +31,11 @@ static char **workload_environment(void)
 	const char *home = sandbox_home(sandbox_plan_main());
 	if (!home)
 		return env;
-	const char *own_home = getenv("HOME");
 	size_t count = 0, home_index = (size_t)-1;
 	for (; env[count]; count++)
 		if (strncmp(env[count], "HOME=", 5) == 0)
 			home_index = count;
-	if (home_index != (size_t)-1 && !(own_home && strcmp(env[home_index] + 5, own_home) == 0))
+	if (home_index != (size_t)-1 && home_set_on_purpose(env[home_index] + 5))
 		return env;
 	char **with_home = calloc(count + 2, sizeof *with_home);
 	char *home_entry = malloc(strlen(home) + 6);

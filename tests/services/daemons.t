@@ -131,6 +131,11 @@ fpm_line=$(grep -n 'Terminating' "$work/err" | tail -1 | cut -d: -f1)
 [ -n "$nginx_line" ] && [ -n "$fpm_line" ] && [ "$nginx_line" -lt "$fpm_line" ]
 ok $? "reverse order: nginx got its SIGTERM (line ${nginx_line:-none}) before php-fpm (line ${fpm_line:-none})"
 like "$err" 'exiting, bye-bye' "php-fpm finished its own graceful stop"
+# LogPrefix=yes (php-nginx.conf): both run as uid 1000 and reopen their output.
+like "$err" '^php-fpm \| \[[^]]*\] NOTICE: fpm is running' "LogPrefix: php-fpm's stderr lines start with \"php-fpm | \""
+like "$(cat "$work/out")" '^nginx \| 127\.0\.0\.1 - - \[[^]]*\] "GET /health HTTP/1\.1" 200' \
+	"LogPrefix: nginx (uid 1000) reopened /dev/stdout for its access log: its lines arrive, prefixed"
+is "$(grep -Ev '^(php-fpm|nginx) \| |^usher: ' "$work/err" | head -3)" "" "every stderr line is a prefixed one or usher's own"
 like "$err" '\[notice\] [0-9]+#[0-9]+: exit' "nginx finished its own graceful stop"
 not_me=$(printf '%s' "$work" | sed 's|^/tmp/u|/tmp/[u]|') # a pattern that does not match grep itself
 left=$(grep -l -e "$not_me" /proc/[0-9]*/cmdline 2>/dev/null | grep -v "^/proc/$$/" || true)

@@ -83,7 +83,11 @@ cp "$examples/health.php" "$work/srv/"
 chmod -R a+rX "$work/srv"
 to_work() { sed -e "s|/run/web|$work/run|g; s|/srv/web|$work/srv|g; s|/etc/usher/|$work/|g" "$@"; }
 to_work "$examples/php-fpm.conf" >"$work/php-fpm.conf"
-to_work "$examples/nginx.conf" >"$work/nginx.conf"
+# Requests logged to /dev/stdout, which nginx (uid 1000) can reopen only because usher hands it
+# the relay's pipe (LogPrefix=yes in php-nginx.conf). Not in the example: bench/services.sh runs
+# the same file under supervisord and s6, where it cannot.
+to_work "$examples/nginx.conf" | sed 's|access_log off;|access_log /dev/stdout;|' >"$work/nginx.conf"
+grep -q 'access_log /dev/stdout;' "$work/nginx.conf" || diag "the sed on nginx.conf no longer matches"
 # The example as it is, but php-fpm waits a second before it starts (exec: still php-fpm's own
 # pid), so a nginx started before php-fpm listens would show.
 to_work "$examples/php-nginx.conf" |

@@ -125,6 +125,33 @@ like "$(cat "$T/err")" '^sh \| main-says-bye$' "... the main command's stderr li
 like "$(cat "$T/err")" '^usher: relay: [0-9]+ bytes of output dropped at exit: stdout was not writable$' \
 	"... and what could not be written is counted on stderr"
 
+# --- A service restarted while nobody reads stdout: what its last run left unwritten is
+# dropped when the new run starts, counted, and said on stdout once it moves again.
+cat >"$T/again.conf" <<EOF
+[Service]
+LogPrefix=yes
+[Service again]
+ExecStart=/bin/sh -c 'if [ -e $T/again ]; then seq -f "second %.0f" 3000; exec sleep 100; fi; touch $T/again; seq -f "first %.0f" 6000; exit 1'
+EOF
+{ sleep 2; cat >"$T/out"; } <"$T/fifo" &
+reader=$!; pids_to_kill+=("$reader")
+in_pidns "$USHER" --config "$T/again.conf" -- sleep 3 >"$T/fifo" 2>"$T/err"; rc=$?
+wait "$reader"
+is "$rc" 0 "restart while stdout is stalled: exit 0"
+like "$(cat "$T/out")" '^usher: relay: [0-9]+ bytes of output dropped: stdout was not writable when their streams closed$' \
+	"... what the first run left unwritten is counted, on stdout once the reader came back"
+is "$(awk '$3 == "second" && $4 == ++n { k++ } END { print k + 0 }' "$T/out")" 3000 "... the second run's lines all came"
+
+# --- The reader of stdout goes away (EPIPE): said once on stderr; the rest goes on.
+printf '[Service]\nLogPrefix=yes\n[Service chatty]\nExecStart=/bin/sh -c "seq 100000"\n' >"$T/epipe.conf"
+in_pidns "$USHER" --config "$T/epipe.conf" -- sh -c 'sleep 1; echo main-err >&2; exit 4' 2>"$T/err" | head -2 >"$T/out"
+rc=${PIPESTATUS[0]}
+is "$rc" 4 "stdout's reader gone: the main command still runs to its end"
+is "$(cat "$T/out")" "chatty | 1
+chatty | 2" "... after the lines that were read"
+is "$(cat "$T/err")" "usher: relay: stdout: Broken pipe; output relayed to it is dropped
+sh | main-err" "... one line on stderr says so; stderr goes on"
+
 # --- A User=1000 service (and main command) reopening its stdio: /proc/self/fd/1, /dev/stdout,
 # /dev/stderr are the relay's pipes, given to that user.
 if [ "$(id -u)" -ne 0 ]; then

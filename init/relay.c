@@ -184,7 +184,6 @@ static void take_lines(struct stream *s, bool final)
 				    s->o.name, s->o.forward_cap);
 			continue;
 		}
-		const char *tail = piece ? CUT_MARK : "";
 		bool hide = false;
 		if (newline) {
 			while (len > 0 && text[len - 1] == '\r')
@@ -199,12 +198,16 @@ static void take_lines(struct stream *s, bool final)
 		}
 		if (s->o.filter)
 			len = s->o.filter(s->o.filter_ctx, text, len);
-		put(s, s->o.prefix ? s->o.prefix : "", s->prefix_len);
+		/* No string literal on the way of a plain line: its page would be faulted back in
+		 * (and its neighbours) after trim_startup_pages(). */
+		if (s->prefix_len)
+			put(s, s->o.prefix, s->prefix_len);
 		put(s, text, len);
 		if (hide)
 			put(s, "***", 3);
-		put(s, tail, strlen(tail));
-		put(s, "\n", 1);
+		if (piece)
+			put(s, CUT_MARK, sizeof CUT_MARK - 1);
+		s->out[s->out_len++] = '\n';
 		s->forwarded += used;
 		s->in_start += used;
 	}

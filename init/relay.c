@@ -280,11 +280,19 @@ static void write_out(struct stream *s, unsigned id)
 		s->out_pos = s->out_len = 0;
 		return;
 	}
-	if (k->owner != (int)id && !sink_flush_note(k))
+	char *from = s->out + s->out_pos;
+	size_t n = s->out_len - s->out_pos;
+	if (k->owner == (int)id) {
+		/* Only the rest of the line cut short: then the next stream gets its turn. */
+		char *end = memchr(from, '\n', n);
+		n = end ? (size_t)(end - from) + 1 : n;
+	} else if (!sink_flush_note(k)) {
 		return;
-	size_t wrote = sink_write(k, s->out + s->out_pos, s->out_len - s->out_pos);
+	}
+	size_t wrote = sink_write(k, from, n);
 	if (wrote == 0)
 		return;
+	turn = id + 1; /* the next round starts after the last writer */
 	s->out_pos += wrote;
 	k->owner = s->out[s->out_pos - 1] != '\n' ? (int)id : OWNER_NONE;
 	if (s->out_pos == s->out_len)
@@ -346,8 +354,8 @@ void relay_poll_handle(const struct pollfd *fds, unsigned count)
 	}
 	for (int j = 0; j < 2; j++)
 		sink_flush_note(&sinks[j]);
-	/* Whoever goes first gets a freed sink: take turns. */
-	unsigned first = stream_count ? turn++ % stream_count : 0;
+	/* Whoever goes first gets a freed sink: take turns, from the one after the last writer. */
+	unsigned first = stream_count ? turn % stream_count : 0;
 	for (unsigned i = 0; i < stream_count; i++) {
 		unsigned id = (first + i) % stream_count;
 		if (streams[id].open)

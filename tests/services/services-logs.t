@@ -106,6 +106,30 @@ is "$(awk '$1 == "flood" && $4 == ++n { ok++ } END { print ok + 0 "/" NR }' "$T/
 	"... and none of its 30,000 lines was lost or mixed"
 unlike "$(cat "$T/err")" "dropped" "nothing was dropped"
 
+# --- A slow reader (4 KiB every 5 ms) and two services on the same stdout: one floods it,
+# the other prints 20 lines once. Turns are fair: the 20 lines come early, not after the flood.
+cat >"$T/fair.conf" <<'EOF'
+[Service]
+LogPrefix=yes
+[Service flood]
+ExecStart=/bin/sh -c 'seq -f "flood %.0f" 40000; exec sleep 100'
+[Service quiet]
+ExecStart=/bin/sh -c 'sleep 0.2; seq -f "quiet %.0f" 20; exec sleep 100'
+EOF
+in_pidns "$USHER" --config "$T/fair.conf" -- sleep 4 2>"$T/err" |
+	python3 -c 'import sys, time
+while True:
+    b = sys.stdin.buffer.read1(4096)
+    if not b: break
+    sys.stdout.buffer.write(b); time.sleep(0.005)' >"$T/out"
+rc=${PIPESTATUS[0]}
+is "$rc" 0 "slow reader, two services: exit 0"
+where=$(awk '$3 == "quiet" && $4 == 20 { q = NR } $3 == "flood" { f = $4 } END { print (q ? q : "none") " " f + 0 }' "$T/out")
+diag "quiet's last line is line ${where% *} of the output; flood got to line ${where#* }"
+is "$(awk '$3 == "quiet" { n++ } END { print n + 0 }' "$T/out")" 20 "... the quiet service's 20 lines all came"
+first_flood_after=$(awk '$3 == "quiet" && $4 == 20 { print last + 0; exit } $3 == "flood" { last = $4 }' "$T/out")
+ok $(( ${first_flood_after:-40000} < 20000 ? 0 : 1 )) "... before the flood was half through (after flood line ${first_flood_after:-none} of 40,000): the flood did not starve it"
+
 # --- A stdout nobody ever reads: usher still ends on time and says what it dropped.
 exec 7<>"$T/fifo"
 cat >"$T/never.conf" <<'EOF'

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../creds/unit-tap.h"
+#include "../lib/unit-tap.h"
 
 int usher_vfprintf(FILE *restrict f, const char *restrict fmt, va_list ap);
 

@@ -27,11 +27,12 @@ char **creds_env(void);
  * Returns a new NULL-terminated argv, or NULL after printing an error naming the variable. */
 char **creds_expand_argv(char *const argv[]);
 
-/* A service's environment: base, then assignments ("KEY=VALUE", ${VAR} expanded against base),
- * then the env files ("[-][FORMAT:]PATH", as --env-file), then extra ("KEY=VALUE" or NULL).
- * Returns a vector that lives as long as usher, or NULL after printing (naming where). */
-char **creds_service_env(char **base, char *const *assignments, const char *const *files,
-			 const char *extra, const char *where);
+/* A service's environment: base, HOME=home (User='s, or NULL; as for the main command, unless
+ * base's HOME was set on purpose), then assignments ("KEY=VALUE",
+ * ${VAR} expanded against base), then the env files ("[-][FORMAT:]PATH", as --env-file), then
+ * extra ("KEY=VALUE" or NULL). A vector that lives as long as usher, or NULL after printing. */
+char **creds_service_env(char **base, const char *home, char *const *assignments,
+			 const char *const *files, const char *extra, const char *where);
 /* Each word ${VAR}-expanded against env (as [Login] ExecStart=). NULL after printing. */
 char **creds_expand_words(char *const *words, char **env, const char *where);
 

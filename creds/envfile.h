@@ -13,7 +13,7 @@
 /* Longest env-file line: Go's bufio.MaxScanTokenSize, as Nomad and Docker enforce it. */
 #define ENVFILE_LINE_MAX (64 * 1024 - 1)
 
-/* --- envfile.c: reading --- */
+/* --- secret-file.c --- */
 /* Read the regular file at path into a malloc'd, NUL-terminated buffer (free it with
  * wipe_free(*data, *len)). A symlink in the last component is followed only when it stays
  * inside the directory that holds it (the Kubernetes ..data layout); FIFOs, devices and

@@ -80,8 +80,8 @@ void service_env_wipe(void)
 	words_count = 0;
 }
 
-char **creds_service_env(char **base, char *const *assignments, const char *const *files,
-			 const char *extra, const char *where)
+char **creds_service_env(char **base, const char *home, char *const *assignments,
+			 const char *const *files, const char *extra, const char *where)
 {
 	struct env *grown = realloc(made, (made_count + 1) * sizeof *made);
 	if (!grown)
@@ -90,6 +90,11 @@ char **creds_service_env(char **base, char *const *assignments, const char *cons
 	struct env *env = &made[made_count++];
 	*env = (struct env)ENV_EMPTY;
 	if (env_copy_from(env, base) != 0)
+		goto oom;
+	/* User='s HOME replaces usher's own, as for the main command (a HOME the credentials
+	 * set on purpose stays); the service's Environment= and EnvironmentFile= may set another. */
+	if (home && !home_set_on_purpose(env_get(env, "HOME")) &&
+	    env_set(env, "HOME", 4, home, strlen(home), false) != 0)
 		goto oom;
 	/* Assignments first, expanded against the workload's environment; files override them,
 	 * as in systemd. */

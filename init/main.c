@@ -32,12 +32,11 @@ static char **workload_environment(void)
 	const char *home = sandbox_home(sandbox_plan_main());
 	if (!home)
 		return env;
-	const char *own_home = getenv("HOME");
 	size_t count = 0, home_index = (size_t)-1;
 	for (; env[count]; count++)
 		if (strncmp(env[count], "HOME=", 5) == 0)
 			home_index = count;
-	if (home_index != (size_t)-1 && !(own_home && strcmp(env[home_index] + 5, own_home) == 0))
+	if (home_index != (size_t)-1 && home_set_on_purpose(env[home_index] + 5))
 		return env;
 	char **with_home = calloc(count + 2, sizeof *with_home);
 	char *home_entry = malloc(strlen(home) + 6);
@@ -144,8 +143,10 @@ int main(int argc, char **argv)
 	int rc = settings.creds_used ? creds_prepare(environ) : 0;
 	if (rc == 0)
 		rc = sandbox_prepare(sandbox_plan_main());
-	if (command_argv)
-		proc_register(&w); /* first: the reaper looks at it first */
+	if (rc == 0 && command_argv && settings.log_prefix)
+		rc = proc_log_prefix(&w, command_argv[0]);
+	if (command_argv && proc_register(&w) != 0 && rc == 0) /* first: the reaper looks at it first */
+		rc = EXIT_USHER_FAILED;
 	if (rc == 0 && command_argv)
 		rc = workload_build(&w);
 	if (rc == 0 && service_count)
@@ -166,6 +167,7 @@ int main(int argc, char **argv)
 	}
 	usher_debug("workload %s started as pid %d", w.path, (int)w.pid);
 	rc = supervise(command_argv ? &w : NULL, is_pid1);
+	proc_relay_finish();
 	control_close();
 	if (settings.creds_used || service_count) /* services' env files may hold secrets */
 		creds_wipe();

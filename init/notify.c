@@ -43,22 +43,27 @@ int notify_fd(void)
 	return fd;
 }
 
-/* "READY=1" as a whole line of the message (sd_notify's newline-separated assignments). */
-static bool says_ready(const char *text, size_t len)
+/* "READY=1" as a whole line of the message (sd_notify's assignments, one a line; systemd
+ * splits at "\n" and "\r", and ignores a message holding a NUL byte, as usher does).
+ * Pure: the fuzzer (tests/fuzz/notify-fuzz.c) calls it with any bytes. */
+bool notify_says_ready(const char *text, size_t len)
 {
-	for (size_t at = 0; at < len;) {
-		const char *end = memchr(text + at, '\n', len - at);
-		size_t line = end ? (size_t)(end - text) - at : len - at;
-		if (line == 7 && memcmp(text + at, "READY=1", 7) == 0)
-			return true;
-		at += line + 1;
+	if (memchr(text, '\0', len))
+		return false;
+	bool ready = false;
+	for (size_t at = 0, line = 0; at <= len; at++) {
+		if (at == len || text[at] == '\n' || text[at] == '\r') {
+			ready |= at - line == 7 && memcmp(text + line, "READY=1", 7) == 0;
+			line = at + 1;
+		}
 	}
-	return false;
+	return ready;
 }
 
 void notify_read(void (*ready)(pid_t sender))
 {
-	static char text[4096];
+	static char text[4096]; /* systemd's limit too: a longer message is ignored, not cut */
+	static bool said_too_long;
 	union {
 		struct cmsghdr align;
 		char room[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(16 * sizeof(int))];
@@ -89,7 +94,13 @@ void notify_read(void (*ready)(pid_t sender))
 					close(fds[i]);
 			}
 		}
-		if (sender > 0 && says_ready(text, (size_t)got < sizeof text ? (size_t)got : sizeof text))
+		if (msg.msg_flags & MSG_TRUNC) {
+			if (!said_too_long)
+				usher_warn("NOTIFY_SOCKET: pid %d: a message over 4096 bytes is "
+					   "ignored (said once)", (int)sender);
+			said_too_long = true;
+		} else if (sender > 0 && notify_says_ready(text, (size_t)got)) {
 			ready(sender);
+		}
 	}
 }

@@ -42,7 +42,8 @@ struct stream {
 	bool overflowed;
 };
 
-static struct stream *streams;
+static struct stream *streams;  /* all zero until opened: a stream never used costs nothing */
+static char *buffers;           /* each stream's in[] and out[], by id */
 static unsigned stream_count, turn;
 static char *pool;        /* capture buffers */
 static size_t pool_size, pool_used;
@@ -68,12 +69,7 @@ int relay_init(unsigned count, size_t capture_total)
 	}
 	streams = (struct stream *)memory;
 	slots = (int *)(memory + count * sizeof(struct stream));
-	char *buffers = (char *)(slots + count + 2);
-	for (unsigned i = 0; i < count; i++) {
-		streams[i].in = buffers + (size_t)i * (IN_SIZE + OUT_SIZE);
-		streams[i].out = streams[i].in + IN_SIZE;
-		streams[i].fd = streams[i].child_fd = -1;
-	}
+	buffers = (char *)(slots + count + 2);
 	pool = buffers + (size_t)count * (IN_SIZE + OUT_SIZE);
 	pool_size = capture_total;
 	stream_count = count;
@@ -105,7 +101,7 @@ int relay_open(unsigned id, const struct relay_opts *opts, int *child_fd)
 		usher_err("relay: %s: pipe: %s", name, strerror(errno));
 		return -1;
 	}
-	char *in = s->in, *out = s->out, *cap = s->cap;
+	char *in = buffers + (size_t)id * (IN_SIZE + OUT_SIZE), *out = in + IN_SIZE, *cap = s->cap;
 	size_t cap_room = s->cap_room;
 	*s = (struct stream){
 		.open = true, .fd = fds[0], .child_fd = fds[1], .o = *opts, .prefix_len = prefix_len,
@@ -118,7 +114,7 @@ int relay_open(unsigned id, const struct relay_opts *opts, int *child_fd)
 
 void relay_child_started(unsigned id)
 {
-	if (id < stream_count && streams[id].child_fd >= 0) {
+	if (id < stream_count && streams[id].open && streams[id].child_fd >= 0) {
 		close(streams[id].child_fd);
 		streams[id].child_fd = -1;
 	}
@@ -188,7 +184,6 @@ static void take_lines(struct stream *s, bool final)
 				    s->o.name, s->o.forward_cap);
 			continue;
 		}
-		const char *tail = piece ? CUT_MARK : "";
 		bool hide = false;
 		if (newline) {
 			while (len > 0 && text[len - 1] == '\r')
@@ -203,12 +198,16 @@ static void take_lines(struct stream *s, bool final)
 		}
 		if (s->o.filter)
 			len = s->o.filter(s->o.filter_ctx, text, len);
-		put(s, s->o.prefix ? s->o.prefix : "", s->prefix_len);
+		/* No string literal on the way of a plain line: its page would be faulted back in
+		 * (and its neighbours) after trim_startup_pages(). */
+		if (s->prefix_len)
+			put(s, s->o.prefix, s->prefix_len);
 		put(s, text, len);
 		if (hide)
 			put(s, "***", 3);
-		put(s, tail, strlen(tail));
-		put(s, "\n", 1);
+		if (piece)
+			put(s, CUT_MARK, sizeof CUT_MARK - 1);
+		s->out[s->out_len++] = '\n';
 		s->forwarded += used;
 		s->in_start += used;
 	}
@@ -281,11 +280,19 @@ static void write_out(struct stream *s, unsigned id)
 		s->out_pos = s->out_len = 0;
 		return;
 	}
-	if (k->owner != (int)id && !sink_flush_note(k))
+	char *from = s->out + s->out_pos;
+	size_t n = s->out_len - s->out_pos;
+	if (k->owner == (int)id) {
+		/* Only the rest of the line cut short: then the next stream gets its turn. */
+		char *end = memchr(from, '\n', n);
+		n = end ? (size_t)(end - from) + 1 : n;
+	} else if (!sink_flush_note(k)) {
 		return;
-	size_t wrote = sink_write(k, s->out + s->out_pos, s->out_len - s->out_pos);
+	}
+	size_t wrote = sink_write(k, from, n);
 	if (wrote == 0)
 		return;
+	turn = id + 1; /* the next round starts after the last writer */
 	s->out_pos += wrote;
 	k->owner = s->out[s->out_pos - 1] != '\n' ? (int)id : OWNER_NONE;
 	if (s->out_pos == s->out_len)
@@ -347,8 +354,8 @@ void relay_poll_handle(const struct pollfd *fds, unsigned count)
 	}
 	for (int j = 0; j < 2; j++)
 		sink_flush_note(&sinks[j]);
-	/* Whoever goes first gets a freed sink: take turns. */
-	unsigned first = stream_count ? turn++ % stream_count : 0;
+	/* Whoever goes first gets a freed sink: take turns, from the one after the last writer. */
+	unsigned first = stream_count ? turn % stream_count : 0;
 	for (unsigned i = 0; i < stream_count; i++) {
 		unsigned id = (first + i) % stream_count;
 		if (streams[id].open)
@@ -378,6 +385,8 @@ void relay_child_exited(unsigned id)
 
 static void wipe_stream(struct stream *s)
 {
+	if (!s->in)
+		return; /* never opened */
 	explicit_bzero(s->in, s->in_dirty);
 	explicit_bzero(s->out, s->out_dirty);
 	s->in_dirty = s->out_dirty = 0;
@@ -463,10 +472,20 @@ void relay_flush_all(long long deadline_ms)
 			if (want[j] && sinks[j].kind != SINK_BROKEN)
 				fds[n++] = (struct pollfd){ sinks[j].fd, POLLOUT, 0 };
 		long long left = deadline_ms - now_ms();
-		if (n == 0 || left <= 0)
-			return;
-		if (poll(fds, n, left > INT_MAX ? INT_MAX : (int)left) < 0 && errno != EINTR)
-			return;
+		if (n == 0 || left <= 0 ||
+		    (poll(fds, n, left > INT_MAX ? INT_MAX : (int)left) < 0 && errno != EINTR))
+			break;
 		sinks[0].blocked = sinks[1].blocked = false;
 	}
+	/* Whatever is still unwritten is dropped and counted; a stuck stdout's count goes to
+	 * stderr, which may still be read (nothing is dropped silently). */
+	for (unsigned id = 0; id < stream_count; id++)
+		relay_close(id);
+	if (sinks[0].dropped && !sinks_shared) {
+		sink_note(&sinks[1], "usher: relay: %llu bytes of output dropped at exit: stdout was "
+			  "not writable\n", sinks[0].dropped);
+		sinks[0].dropped = 0;
+	}
+	for (int j = 0; j < 2; j++)
+		sink_flush_note(&sinks[j]);
 }

@@ -71,5 +71,7 @@ const char *notify_env(void);        /* "NOTIFY_SOCKET=@..." */
 int notify_fd(void);                 /* -1 if not open */
 /* Reads what is queued; calls ready(pid) for each READY=1 (pid: the sender, kernel-checked). */
 void notify_read(void (*ready)(pid_t sender));
+/* The message parser notify_read() uses: does text hold a line "READY=1"? */
+bool notify_says_ready(const char *text, size_t len);
 
 #endif

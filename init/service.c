@@ -3,6 +3,7 @@
 #include "service-run.h"
 #include "creds.h"
 #include "options.h"
+#include "sandbox.h"
 #include "supervise.h"
 #include "util.h"
 
@@ -40,7 +41,8 @@ static int prepare_one(struct svc *s, const struct service_def *d, char **env)
 {
 	char where[320], path[PATH_MAX];
 	snprintf(where, sizeof where, "%s: service \"%s\"", d->where, d->name);
-	char **envp = creds_service_env(env, d->environment, d->environment_files,
+	char **envp = creds_service_env(env, sandbox_home(d->sandbox), d->environment,
+					d->environment_files,
 					d->type == SERVICE_NOTIFY ? notify_env() : NULL, where);
 	char **argv = envp ? creds_expand_words(d->exec_argv, envp, d->exec_where) : NULL;
 	if (!argv)
@@ -81,9 +83,13 @@ static int prepare_one(struct svc *s, const struct service_def *d, char **env)
 			usher_err("%s: ReadyCheck= cannot be run", where);
 			return EXIT_USHER_FAILED;
 		}
-		proc_register(&s->check_proc);
+		if ((settings.log_prefix && proc_log_prefix(&s->check_proc, d->name) != 0) ||
+		    proc_register(&s->check_proc) != 0)
+			return EXIT_USHER_FAILED;
 	}
-	proc_register(&s->proc);
+	if ((settings.log_prefix && proc_log_prefix(&s->proc, d->name) != 0) ||
+	    proc_register(&s->proc) != 0)
+		return EXIT_USHER_FAILED;
 	return 0;
 }
 

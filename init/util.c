@@ -258,6 +258,12 @@ bool section_name_valid(const char *name, size_t max)
 	return true;
 }
 
+bool home_set_on_purpose(const char *value)
+{
+	const char *own = getenv("HOME");
+	return value && !(own && strcmp(value, own) == 0);
+}
+
 const char *keep_string(const char *text)
 {
 	/* Chunks, each starting with a pointer to the one before: all stay reachable. */

@@ -62,6 +62,10 @@ size_t words_bad_assignment(char **words, size_t from, size_t count);
 /* NAME of [Login NAME] and [Service NAME]: 1 to max bytes of A-Z a-z 0-9 . _ - */
 bool section_name_valid(const char *name, size_t max);
 
+/* HOME follows a user switch (User=, --user) unless the environment's HOME (value, or NULL)
+ * was set on purpose: different from usher's own. One rule for the main command and services. */
+bool home_set_on_purpose(const char *value);
+
 /* A copy of text that lives as long as the process (never freed; exits 125 if out of
  * memory). */
 const char *keep_string(const char *text);

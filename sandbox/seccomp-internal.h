@@ -111,6 +111,8 @@ int sbx_cap_from_name(const char *name);
 const char *sbx_cap_name(int cap);
 /* Running kernel as major << 16 | minor; 0 if uname fails. */
 unsigned sbx_running_kernel(void);
+/* "6.18.44-foo" -> major 6, minor 18, *rest at ".44-foo"; false if it does not start so. */
+bool sbx_kernel_version(const char *text, unsigned *major, unsigned *minor, const char **rest);
 
 /* A profile compiled by `usher seccomp compile` (seccomp-compiled.c): the filter and what
  * it was compiled for. */

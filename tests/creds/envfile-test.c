@@ -1,7 +1,7 @@
 /* tests/creds/envfile-test.c — table-driven TAP test of the env-file parsers: every accepted
  * and rejected rule of go-envparse v0.1.0 (nomad) and docker's --env-file, with line numbers. */
 #include "envfile.h"
-#include "unit-tap.h"
+#include "../lib/unit-tap.h"
 
 /* Input with its length, so a table row may hold NUL bytes. */
 #define IN(text) text, sizeof(text) - 1

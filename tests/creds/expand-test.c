@@ -1,7 +1,7 @@
 /* tests/creds/expand-test.c — table-driven TAP test of ${VAR} ${VAR:-default} ${VAR:?message}
  * $VAR and $$ expansion: results, and errors that name the variable but never a value. */
 #include "internal.h"
-#include "unit-tap.h"
+#include "../lib/unit-tap.h"
 
 struct row {
 	const char *text;

@@ -1,7 +1,7 @@
 /* tests/creds/files-test.c — TAP test of the file loaders on real temporary trees: secret
  * directories (plain and Kubernetes ..data layout), VAR_FILE, safe reading, --wait-for. */
 #include "envfile.h"
-#include "unit-tap.h"
+#include "../lib/unit-tap.h"
 #include "util.h"
 
 #include <errno.h>

@@ -3,30 +3,13 @@
 #include "creds.h"
 #include "internal.h"
 #include "login.h"
+#include "../lib/unit-tap.h"
 
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static int test_count, failed_count;
-
-static void is(const char *got, const char *expected, const char *what)
-{
-	test_count++;
-	bool passed = strcmp(got, expected) == 0;
-	printf("%sok %d - %s\n", passed ? "" : "not ", test_count, what);
-	if (!passed) {
-		printf("# got:      '%s'\n# expected: '%s'\n", got, expected);
-		failed_count++;
-	}
-}
-
-static void ok(bool passed, const char *what)
-{
-	is(passed ? "true" : "false", "true", what);
-}
 
 /* What secret_print_masked writes to stderr for line, without the trailing newline. */
 static const char *masked(const char *prefix, const char *line)
@@ -94,6 +77,5 @@ int main(void)
 	secret_wipe_all();
 	is(masked("x", "hunter22"), "usher: x: hunter22", "after secret_wipe_all nothing is masked");
 	ok(!secret_is_registered("hunter22", 8), "... and nothing is registered");
-	printf("1..%d\n", test_count);
-	return failed_count ? 1 : 0;
+	return done_testing();
 }

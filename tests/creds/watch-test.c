@@ -2,6 +2,7 @@
  * writes, consul-template's temp-file rename, the Kubernetes ..data swap, unrelated files. */
 #include "internal.h"
 #include "util.h"
+#include "../lib/unit-tap.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -12,23 +13,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int test_count, failed_count;
-
 static void die(const char *what)
 {
 	perror(what);
 	printf("Bail out! %s\n", what);
 	exit(1);
 }
-
-static void ok(bool passed, const char *what)
-{
-	test_count++;
-	printf("%sok %d - %s\n", passed ? "" : "not ", test_count, what);
-	if (!passed)
-		failed_count++;
-}
-
 
 /* Kept for the whole test, reachable so leak checkers stay quiet. */
 static char *paths[64];
@@ -145,6 +135,5 @@ int main(void)
 	ok(watch_add(path_in(root, "nowhere/f")) == -1, "a missing directory is an error");
 	ok(watch_add("") == -1, "an empty path is an error");
 
-	printf("1..%d\n", test_count);
-	return failed_count ? 1 : 0;
+	return done_testing();
 }

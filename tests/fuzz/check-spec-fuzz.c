@@ -2,6 +2,7 @@
  * as a ReadyCheck=/HealthCheck=/probe SPEC must parse or be refused, never crash or leak. */
 #include "check.h"
 #include "util.h"
+#include "fuzz-text.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -9,12 +10,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *text = malloc(size + 1);
+	char *text = fuzz_text(data, size);
 	if (!text)
 		return 0;
-	memcpy(text, data, size);
-	text[size] = '\0';
-	usher_verbosity = -1;
 	struct check_spec spec;
 	check_parse(text, "fuzz", &spec);
 	if (spec.exec_argv)

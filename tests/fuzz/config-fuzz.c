@@ -3,6 +3,7 @@
 #include "config.h"
 #include "supervise.h"
 #include "util.h"
+#include "fuzz-text.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,12 +18,9 @@ int workload_prepare_next(struct proc *next)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	usher_verbosity = -1;
-	char *text = malloc(size + 1);
+	char *text = fuzz_text(data, size);
 	if (!text)
 		return 0;
-	memcpy(text, data, size);
-	text[size] = '\0';
 	/* Values the setters keep (paths) point into text; nothing reads them after this run. */
 	if (strlen(text) == size)
 		config_parse(text, "fuzz.conf");

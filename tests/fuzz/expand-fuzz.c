@@ -2,6 +2,7 @@
  * small fixed environment. */
 #include "internal.h"
 #include "util.h"
+#include "fuzz-text.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -11,12 +12,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char *env[] = { "A=1", "EMPTY=", "PATH=/usr/bin:/bin", "B=x y $A ${A}", "LONG_NAME_9=z",
 			       NULL };
-	usher_verbosity = -1;
-	char *text = malloc(size + 1);
+	char *text = fuzz_text(data, size);
 	if (!text)
 		return 0;
-	memcpy(text, data, size);
-	text[size] = '\0';
 	char *expanded = expand_string(text, env, "fuzz");
 	free(expanded);
 	free(text);

@@ -7,6 +7,7 @@
 #include "sandbox.h"
 #include "service.h"
 #include "util.h"
+#include "fuzz-text.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -60,12 +61,9 @@ const struct usher_opt sandbox_options[] = {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	usher_verbosity = -1;
-	char *text = malloc(size + 1);
+	char *text = fuzz_text(data, size);
 	if (!text)
 		return 0;
-	memcpy(text, data, size);
-	text[size] = '\0';
 	/* service_set() copies all it keeps: text may go when the run is over. */
 	if (strlen(text) == size && config_parse(text, "fuzz.conf") == 0)
 		service_defs_finish();

@@ -174,4 +174,44 @@ cp "$BUILD_ROOT/tests/sandbox/status-report" "$private/tests/sandbox/"
 rm -rf "$private"
 is "$rc" 0 "sandbox-lib: a workload run as uid 1000 from a checkout in a 0700 directory"
 
+# --- fuzzing found (tests/fuzz/notify-fuzz.c): notify messages read as systemd reads them -----
+# A message with a NUL byte, or over 4096 bytes (cut by the read), counted as READY=1; a
+# "READY=1\r\n" did not. Each as a Type=notify service of usher as PID 1 sending one datagram.
+if py=$(command -v python3); then
+	cat >"$tmp/send.py" <<'EOF2'
+import os, socket, sys, time
+messages = {
+    "crlf": b"STATUS=up\r\nREADY=1\r\n",
+    "nul": b"X\0\nREADY=1\n",
+    "huge": b"READY=1\nSTATUS=" + b"x" * 5000 + b"\n",
+    "cut": b"S=" + b"x" * 4086 + b"\nREADY=1" + b"2" * 10,
+    "exactly-4096": b"S=" + b"x" * 4086 + b"\nREADY=1",
+}
+name = os.environ["NOTIFY_SOCKET"]
+socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(
+    messages[sys.argv[1]], "\0" + name[1:] if name[0] == "@" else name)
+time.sleep(100)
+EOF2
+	notify_case() { # MESSAGE — rc, err: usher as PID 1 with that service and `touch started`
+		printf '[Service n]\nType=notify\nExecStart=%s %s %s\nTimeoutStartSec=2s\n' \
+			"$py" "$tmp/send.py" "$1" >"$tmp/notify.conf"
+		rm -f "$tmp/started"
+		bounded 20 unshare --pid --fork --mount-proc "$USHER" --config "$tmp/notify.conf" -- "${started[@]}"
+	}
+	for m in crlf exactly-4096; do
+		notify_case "$m"
+		is "$rc" 0 "notify $m: READY=1 counts (exit 0)"
+		[ -e "$tmp/started" ]; ok $? "notify $m: the main command ran"
+	done
+	for m in nul huge cut; do
+		notify_case "$m"
+		is "$rc" 125 "notify $m: ignored, not ready at TimeoutStartSec= (125)"
+		[ ! -e "$tmp/started" ]; ok $? "notify $m: the main command never ran"
+	done
+	like "$err" "^usher: warning: NOTIFY_SOCKET: pid [0-9]+: a message over 4096 bytes is ignored" \
+		"notify cut: one warning says why"
+else
+	for i in $(seq 11); do skip "python3 not installed"; done
+fi
+
 done_testing

@@ -3,6 +3,7 @@
  * checks: a file that comes and goes, and a local socket that accepts and never answers. */
 #include "health.h"
 #include "util.h"
+#include "../lib/unit-tap.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -13,21 +14,6 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-static int count, failed;
-
-static void ok(bool passed, const char *what)
-{
-	printf("%s %d - %s\n", passed ? "ok" : "not ok", ++count, what);
-	failed += !passed;
-}
-
-static void is(long got, long want, const char *what)
-{
-	ok(got == want, what);
-	if (got != want)
-		printf("# got %ld, want %ld\n", got, want);
-}
 
 static char marker[64];
 static void marker_set(bool present)
@@ -152,6 +138,5 @@ int main(void)
 	is(health_exec_done(&h, 0, false, 7600), HEALTH_BECAME_HEALTHY, "exec: exit 0, healthy");
 
 	unlink(marker);
-	printf("1..%d\n", count);
-	return failed != 0;
+	return done_testing();
 }

@@ -4,6 +4,7 @@
 #include "internal.h"
 #include "relay.h"
 #include "util.h"
+#include "../lib/unit-tap.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,22 +18,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-static int test_count, failed_count;
-
-static bool ok(bool passed, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	printf("%sok %d - ", passed ? "" : "not ", ++test_count);
-	vprintf(fmt, ap);
-	printf("\n");
-	va_end(ap);
-	fflush(stdout);
-	if (!passed)
-		failed_count++;
-	return passed;
-}
 
 static void sleep_ms(long ms)
 {
@@ -682,6 +667,5 @@ int main(int argc, char **argv)
 	test_epipe(false);
 	test_epipe(true);
 	test_exited();
-	printf("1..%d\n", test_count);
-	return failed_count ? 1 : 0;
+	return done_testing();
 }

@@ -4,6 +4,7 @@
 #include "options.h"
 #include "service.h"
 #include "util.h"
+#include "../lib/unit-tap.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -45,12 +46,8 @@ int sandbox_prepare(struct sandbox_plan *p)
 	return 0;
 }
 
-static int test_number, failures;
-static void check(int passed, const char *what)
-{
-	printf("%s %d - %s\n", passed ? "ok" : "not ok", ++test_number, what);
-	failures += !passed;
-}
+/* The TAP helper of every C test (its ok() under the name these cases use). */
+#define check ok
 
 static int set(int index, const char *key, const char *value)
 {
@@ -137,6 +134,5 @@ int main(void)
 	check(j->has_health_check && strcmp(j->health_check.text, "exec:/bin/check") == 0 &&
 		      j->health_retries == 5 && j->health_action == HEALTH_NONE, "HealthCheck=, HealthRetries=, HealthAction=");
 	check(strcmp(w->where, "test.conf:9") == 0 && strcmp(w->name, "web") == 0, "name and where");
-	printf("1..%d\n", test_number);
-	return failures != 0;
+	return done_testing();
 }

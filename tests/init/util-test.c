@@ -2,19 +2,11 @@
  * durations, booleans, integers, signal names and --rewrite specs. Prints TAP. */
 #include "signals.h"
 #include "util.h"
+#include "../lib/unit-tap.h"
 
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-
-static int test_number;
-static int failures;
-
-static void check(int passed, const char *what, const char *input)
-{
-	printf("%s %d - %s '%s'\n", passed ? "ok" : "not ok", ++test_number, what, input);
-	failures += !passed;
-}
 
 int main(void)
 {
@@ -28,8 +20,8 @@ int main(void)
 	for (size_t i = 0; i < sizeof durations / sizeof durations[0]; i++) {
 		long ms = -7;
 		int rc = parse_duration_ms(durations[i].text, &ms);
-		check(rc == durations[i].rc && (rc != 0 || ms == durations[i].ms), "duration",
-		      durations[i].text);
+		ok(rc == durations[i].rc && (rc != 0 || ms == durations[i].ms), "duration '%s'",
+		   durations[i].text);
 	}
 	static const struct { const char *text; int rc; bool value; } bools[] = {
 		{ "yes", 0, true }, { "on", 0, true }, { "TRUE", 0, true }, { "1", 0, true },
@@ -39,7 +31,7 @@ int main(void)
 	for (size_t i = 0; i < sizeof bools / sizeof bools[0]; i++) {
 		bool value = !bools[i].value;
 		int rc = parse_bool(bools[i].text, &value);
-		check(rc == bools[i].rc && (rc != 0 || value == bools[i].value), "bool", bools[i].text);
+		ok(rc == bools[i].rc && (rc != 0 || value == bools[i].value), "bool '%s'", bools[i].text);
 	}
 	static const struct { const char *text; int sig; } names[] = {
 		{ "TERM", SIGTERM }, { "SIGTERM", SIGTERM }, { "sigterm", SIGTERM }, { "15", 15 },
@@ -47,15 +39,14 @@ int main(void)
 		{ "65", -1 }, { "NOPE", -1 }, { "", -1 }, { "RTMIN+70", -1 },
 	};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-		check(signal_from_name(names[i].text) == names[i].sig, "signal name", names[i].text);
-	check(signal_from_name("RTMIN+2") == SIGRTMIN + 2, "signal name", "RTMIN+2");
-	check(signal_from_name("RTMAX") == SIGRTMAX, "signal name", "RTMAX");
-	check(strcmp(signal_name(SIGTERM), "SIGTERM") == 0, "signal_name", "15");
+		ok(signal_from_name(names[i].text) == names[i].sig, "signal name '%s'", names[i].text);
+	ok(signal_from_name("RTMIN+2") == SIGRTMIN + 2, "signal name 'RTMIN+2'");
+	ok(signal_from_name("RTMAX") == SIGRTMAX, "signal name 'RTMAX'");
+	ok(strcmp(signal_name(SIGTERM), "SIGTERM") == 0, "signal_name '15'");
 
 	usher_verbosity = -1; /* the rejected specs below print errors: keep TAP clean */
-	check(signal_rewrite_add("15:3", "t") == 0 && signal_rewritten(15) == 3, "rewrite", "15:3");
-	check(signal_rewrite_add("USR1:0", "t") == 0 && signal_rewritten(SIGUSR1) == 0, "rewrite", "USR1:0");
-	check(signal_rewritten(SIGHUP) == SIGHUP, "rewrite leaves others", "HUP");
-	printf("1..%d\n", test_number);
-	return failures != 0;
+	ok(signal_rewrite_add("15:3", "t") == 0 && signal_rewritten(15) == 3, "rewrite '15:3'");
+	ok(signal_rewrite_add("USR1:0", "t") == 0 && signal_rewritten(SIGUSR1) == 0, "rewrite 'USR1:0'");
+	ok(signal_rewritten(SIGHUP) == SIGHUP, "rewrite leaves others 'HUP'");
+	return done_testing();
 }

@@ -3,6 +3,7 @@
 #include "opt.h"
 #include "sandbox.h"
 #include "util.h"
+#include "../lib/unit-tap.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,21 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int test_count, failed_count;
 /* Plans live as long as usher does: held here, as init/'s tables hold them. */
 static struct sandbox_plan *web, *worker;
-
-static void ok(int passed, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	printf("%sok %d - ", passed ? "" : "not ", ++test_count);
-	vprintf(fmt, ap);
-	printf("\n");
-	va_end(ap);
-	if (!passed)
-		failed_count++;
-}
 
 /* Sets an option through sandbox_options[], as the command line (long name) or the config
  * file (key) would. */
@@ -155,6 +143,5 @@ int main(void)
 	ok(strcmp(field(report, "Seccomp"), "0") == 0 && strcmp(field(report, "NoNewPrivs"), "0") == 0,
 	   "main child: no filter, no no_new_privs");
 
-	printf("1..%d\n", test_count);
-	return failed_count ? 1 : 0;
+	return done_testing();
 }

@@ -4,6 +4,7 @@
 #include "rlimits.h"
 #include "user.h"
 #include "util.h"
+#include "../lib/unit-tap.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,24 +15,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int test_count, failed_count;
-
 /* One plan's parts, as sandbox.c holds them. */
 static struct sbx_user U;
 static struct sbx_caps C;
 static struct sbx_limits L;
-
-static void ok(int passed, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	printf("%sok %d - ", passed ? "" : "not ", ++test_count);
-	vprintf(fmt, ap);
-	printf("\n");
-	va_end(ap);
-	if (!passed)
-		failed_count++;
-}
 
 static char scratch[] = "/tmp/sandbox-unit.XXXXXX";
 
@@ -148,7 +135,7 @@ static void test_caps(void)
 {
 	uint64_t mask;
 	if (geteuid() != 0) {
-		printf("ok %d # SKIP capability plans need root\n", ++test_count);
+		skip("capability plans need root");
 		return;
 	}
 	ok(caps_set_keep(&C, "NET_BIND_SERVICE, cap_chown\tKill", "--cap-keep") == 0, "names with and without CAP_, any case");
@@ -205,6 +192,5 @@ int main(void)
 	snprintf(command, sizeof command, "rm -rf '%s'", scratch);
 	if (system(command) != 0)
 		ok(0, "cleaning up %s", scratch);
-	printf("1..%d\n", test_count);
-	return failed_count ? 1 : 0;
+	return done_testing();
 }

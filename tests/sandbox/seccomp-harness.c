@@ -3,6 +3,7 @@
 #include "seccomp.h"
 #include "seccomp-internal.h"
 #include "util.h"
+#include "../lib/unit-tap.h"
 
 #include <linux/audit.h>
 #include <linux/seccomp.h>
@@ -29,21 +30,18 @@ static int check_precompiled(void)
 	const struct sbx_precompiled *variants = sbx_builtin_variants();
 	if (!json || !variants || sbx_profile_parse(json, json_len, "built-in profile", &profile) < 0)
 		return 1;
-	int failed = 0;
 	for (size_t k = 0; k < sbx_builtin_variant_count; k++) {
 		const struct sbx_precompiled *v = &variants[k];
 		struct sbx_build_options options = { .caps = v->caps, .kernel = sbx_running_kernel() };
 		struct sbx_bpf bpf;
 		bool same = sbx_profile_compile(&profile, &options, "built-in profile", &bpf) == 0 &&
 		            bpf.len == v->len && memcmp(bpf.insns, v->insns, v->len * sizeof *v->insns) == 0;
-		printf("%sok %zu - variant %zu (caps %#llx, %u instructions) equals the filter built at start\n",
-		       same ? "" : "not ", k + 1, k, (unsigned long long)v->caps, v->len);
-		failed += !same;
+		ok(same, "variant %zu (caps %#llx, %u instructions) equals the filter built at start", k,
+		   (unsigned long long)v->caps, v->len);
 		free(bpf.insns);
 	}
-	printf("1..%zu\n", sbx_builtin_variant_count);
 	sbx_profile_free(&profile);
-	return failed ? 1 : 0;
+	return done_testing();
 }
 
 
@@ -116,7 +114,6 @@ static int check_ranges(const char *path)
 	uint64_t cap_sets[] = { 0, mentioned, 1ULL << 18 /* CAP_SYS_CHROOT */, mentioned & ~(1ULL << 21) };
 	static uint64_t values[4096];
 	size_t value_count = arg_values(&profile, values, sizeof values / sizeof values[0]);
-	int failed = 0, test = 0;
 	for (size_t c = 0; c < sizeof cap_sets / sizeof cap_sets[0]; c++) {
 		for (int variant = 0; variant < 4; variant++) {
 			bool log_default = variant & 1, native_only = variant & 2;
@@ -147,14 +144,11 @@ static int check_ranges(const char *path)
 						}
 					}
 				}
-			test++;
-			printf("%sok %d - %s caps %#llx%s%s: %u instructions decide %lld inputs as libseccomp's %u do",
-			       differ ? "not " : "", test, path, (unsigned long long)cap_sets[c], log_default ? " log" : "",
-			       native_only ? " native" : "", ranged.len, checked, plain.len);
+			ok(!differ, "%s caps %#llx%s%s: %u instructions decide %lld inputs as libseccomp's %u do",
+			   path, (unsigned long long)cap_sets[c], log_default ? " log" : "",
+			   native_only ? " native" : "", ranged.len, checked, plain.len);
 			if (differ)
-				printf(" (%lld differ, first at nr %lld)", differ, first_nr);
-			printf("\n");
-			failed += differ > 0;
+				diag("%lld differ, first at nr %lld", differ, first_nr);
 			free(ranged.insns);
 			free(plain.insns);
 		}
@@ -176,16 +170,13 @@ static int check_ranges(const char *path)
 					d.args[k] = values[v];
 				differ += run_bpf(x.insns, x.len, &d) != run_bpf(y.insns, y.len, &d);
 			}
-		test++;
-		printf("%sok %d - control: the check tells no capability from every one (%lld inputs differ)\n",
-		       differ ? "" : "not ", test, differ);
-		failed += differ == 0;
+		ok(differ != 0, "control: the check tells no capability from every one (%lld inputs differ)",
+		   differ);
 		free(x.insns);
 		free(y.insns);
 	}
-	printf("1..%d\n", test);
 	sbx_profile_free(&profile);
-	return failed ? 1 : 0;
+	return done_testing();
 }
 
 int main(int argc, char **argv)

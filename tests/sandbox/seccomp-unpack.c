@@ -3,26 +3,13 @@
 #include "seccomp-internal.h"
 #include "seccomp-pack.h"
 #include "util.h"
+#include "../lib/unit-tap.h"
 
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int test_count, failed_count;
-
-static void ok(int passed, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	printf("%sok %d - ", passed ? "" : "not ", ++test_count);
-	vprintf(fmt, ap);
-	printf("\n");
-	va_end(ap);
-	if (!passed)
-		failed_count++;
-}
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
 
@@ -304,6 +291,5 @@ int main(int argc, char **argv)
 	test_planes();
 	test_real(argv[1]);
 	test_damaged();
-	printf("1..%d\n", test_count);
-	return failed_count ? 1 : 0;
+	return done_testing();
 }

@@ -1,7 +1,7 @@
-/* tests/creds/unit-tap.h — TAP output for the creds unit tests, and capturing what the code
- * under test prints on stderr (to check messages name the right thing and never a value). */
-#ifndef USHER_TESTS_CREDS_UNIT_TAP_H
-#define USHER_TESTS_CREDS_UNIT_TAP_H
+/* tests/lib/unit-tap.h — TAP output for every C unit test (ok, is, skip, diag, done_testing),
+ * and capturing what the code under test prints on stderr (messages name the right thing). */
+#ifndef USHER_TESTS_LIB_UNIT_TAP_H
+#define USHER_TESTS_LIB_UNIT_TAP_H
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -22,18 +22,56 @@ static inline void diag(const char *fmt, ...)
 	va_end(ap);
 }
 
-static inline bool ok(bool passed, const char *fmt, ...)
+/* One TAP line; every check below is one. */
+static inline bool tap_line(bool passed, const char *fmt, va_list ap)
 {
-	va_list ap;
-	va_start(ap, fmt);
 	printf("%s %d - ", passed ? "ok" : "not ok", ++tap_count);
 	vprintf(fmt, ap);
 	printf("\n");
-	va_end(ap);
 	if (!passed)
 		tap_failed++;
 	fflush(stdout);
 	return passed;
+}
+
+static inline bool ok(bool passed, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	tap_line(passed, fmt, ap);
+	va_end(ap);
+	return passed;
+}
+
+/* is(got, want, what...): strings compared with strcmp, numbers as long; a failure shows both. */
+static inline bool is_str(const char *got, const char *want, const char *fmt, ...)
+{
+	bool passed = got && strcmp(got, want) == 0;
+	va_list ap;
+	va_start(ap, fmt);
+	if (!tap_line(passed, fmt, ap))
+		printf("# got:      '%s'\n# expected: '%s'\n", got ? got : "(null)", want);
+	va_end(ap);
+	return passed;
+}
+
+static inline bool is_long(long got, long want, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	if (!tap_line(got == want, fmt, ap))
+		printf("# got:      %ld\n# expected: %ld\n", got, want);
+	va_end(ap);
+	return got == want;
+}
+
+#define is(got, want, ...) \
+	_Generic((got), char *: is_str, const char *: is_str, default: is_long)(got, want, __VA_ARGS__)
+
+static inline void skip(const char *why)
+{
+	printf("ok %d # SKIP %s\n", ++tap_count, why);
+	fflush(stdout);
 }
 
 /* Print bytes with C escapes, for diagnostics. */
@@ -59,9 +97,9 @@ static inline int done_testing(void)
 }
 
 /* stderr of the code under test goes to a temporary file between these two calls. */
-static int capture_saved_fd = -1;
-static FILE *capture_file;
-static char captured[16384];
+__attribute__((unused)) static int capture_saved_fd = -1;
+__attribute__((unused)) static FILE *capture_file;
+__attribute__((unused)) static char captured[16384];
 
 static inline void capture_begin(void)
 {

@@ -68,8 +68,10 @@ static int workload_build(struct proc *w)
 	w->argv = expand ? creds_expand_argv(command_argv) : command_argv;
 	if (!w->argv)
 		return EXIT_USHER_FAILED;
+	/* paths[0] first: its start shares a page with state the start touches anyway. */
+	char *path = paths[path_index];
 	path_index ^= 1;
-	return proc_resolve(w, paths[path_index]);
+	return proc_resolve(w, path);
 }
 
 int workload_prepare_next(struct proc *next)

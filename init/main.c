@@ -102,8 +102,9 @@ static void become_subreaper(bool is_pid1, pid_t self)
 
 int main(int argc, char **argv)
 {
-	/* `usher probe ...`: only as the first argument, so `usher -- probe` runs a workload. */
-	subcommand_fn *subcommand = argc > 1 ? subcommand_find(argv[1]) : NULL;
+	/* `usher probe ...`: only as the first argument, so `usher -- probe` runs a workload.
+	 * No subcommand starts with '-': a start with options or `--` skips the table. */
+	subcommand_fn *subcommand = argc > 1 && argv[1][0] != '-' ? subcommand_find(argv[1]) : NULL;
 	if (subcommand)
 		return subcommand(argc - 1, argv + 1);
 	/* First of all: a signal that comes while usher starts stays pending, not lost. */

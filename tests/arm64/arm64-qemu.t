@@ -56,6 +56,12 @@ fi
 grep -q '0xc00000b7' "$A/sandbox/seccomp-builtin.c" 2>/dev/null
 ok $? "the built-in seccomp profile was precompiled for aarch64 (AUDIT_ARCH_AARCH64 in seccomp-builtin.c)"
 like "$("$Q" "$U" --version 2>&1)" "^usher" "qemu-aarch64-static usher --version"
+# init/format.c (the release vfprintf) against musl's own snprintf, built for aarch64.
+fmt_out=$("$Q" "$A/tests/init/format-test" 2>&1)
+fmt_rc=$?
+is "$fmt_rc" 0 "aarch64 format-test (usher's vfprintf vs musl's snprintf) passes under qemu"
+[ "$fmt_rc" = 0 ] || diag "$(grep -A1 '^not ok' <<<"$fmt_out" | head -20)"
+like "$("$Q" "$U" --grace 10x -- true 2>&1)" "^usher: --grace: '10x' is not a duration" "an error line formatted by usher's vfprintf on aarch64"
 
 # --- exit codes -------------------------------------------------------------------------------------
 "$Q" "$U" -- "$Q" "$ECHO" --exit 42 >/dev/null 2>&1

@@ -56,8 +56,11 @@ static char **workload_environment(void)
 static char paths[2][PATH_MAX];
 static unsigned path_index;
 
-/* Everything a start needs, allocated here so spawning and the loop do not allocate. */
-static int workload_build(struct proc *w)
+/* Everything a start needs, allocated here so spawning and the loop do not allocate.
+ * first: nothing runs yet, so a command given with its path needs no stat/access here: the
+ * child's execve finds out, and says so in the same words and exit codes (proc.c). A reload
+ * checks first, not to stop a running workload for a next one that cannot start. */
+static int workload_build(struct proc *w, bool first)
 {
 	w->envp = workload_environment();
 	if (!w->envp)
@@ -68,8 +71,13 @@ static int workload_build(struct proc *w)
 	w->argv = expand ? creds_expand_argv(command_argv) : command_argv;
 	if (!w->argv)
 		return EXIT_USHER_FAILED;
+	if (first && strchr(w->argv[0], '/')) {
+		w->path = w->argv[0];
+		return 0;
+	}
+	char *path = paths[path_index]; /* [0] first: its start shares a page with .data's end */
 	path_index ^= 1;
-	return proc_resolve(w, paths[path_index]);
+	return proc_resolve(w, path);
 }
 
 int workload_prepare_next(struct proc *next)
@@ -77,7 +85,7 @@ int workload_prepare_next(struct proc *next)
 	if (creds_reload() != 0)
 		return -1;
 	struct proc built = { .envp = NULL };
-	if (workload_build(&built) != 0)
+	if (workload_build(&built, false) != 0)
 		return -1;
 	next->argv = built.argv;
 	next->envp = built.envp;
@@ -100,8 +108,9 @@ static void become_subreaper(bool is_pid1, pid_t self)
 
 int main(int argc, char **argv)
 {
-	/* `usher probe ...`: only as the first argument, so `usher -- probe` runs a workload. */
-	subcommand_fn *subcommand = argc > 1 ? subcommand_find(argv[1]) : NULL;
+	/* `usher probe ...`: only as the first argument, so `usher -- probe` runs a workload.
+	 * No subcommand starts with '-': a start with options or `--` skips the table. */
+	subcommand_fn *subcommand = argc > 1 && argv[1][0] != '-' ? subcommand_find(argv[1]) : NULL;
 	if (subcommand)
 		return subcommand(argc - 1, argv + 1);
 	/* First of all: a signal that comes while usher starts stays pending, not lost. */
@@ -148,7 +157,7 @@ int main(int argc, char **argv)
 	if (command_argv && proc_register(&w) != 0 && rc == 0) /* first: the reaper looks at it first */
 		rc = EXIT_USHER_FAILED;
 	if (rc == 0 && command_argv)
-		rc = workload_build(&w);
+		rc = workload_build(&w, true);
 	if (rc == 0 && service_count)
 		rc = services_prepare(settings.creds_used ? creds_env() : environ);
 	if (rc == 0 && (service_count || service_defs[SERVICE_MAIN].has_health_check))

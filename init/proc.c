@@ -162,6 +162,9 @@ become(const struct proc *p, bool sandboxed, int in_fd, const int out[2], int re
 	execve(p->path, p->argv, p->envp);
 fail:
 	report.error = errno;
+	struct stat st; /* execve says EACCES for a directory; proc_resolve() says what it is */
+	if (report.step == 3 && report.error == EACCES && stat(p->path, &st) == 0 && S_ISDIR(st.st_mode))
+		report.error = EISDIR;
 	if (shared)
 		*shared = report;
 	if (report_fd >= 0) {

@@ -24,6 +24,7 @@ static const void *const loop_code[] = {
 	(const void *)trim_startup_pages, (const void *)sigtimedwait, (const void *)waitpid,
 	(const void *)kill, (const void *)poll, (const void *)read, (const void *)clock_gettime,
 	(const void *)__errno_location, (const void *)now_ms,
+	(const void *)madvise, /* trim's own, between the runs it drops */
 };
 
 /* The loop's functions are short: one starting this close to a page's end may go on
@@ -70,7 +71,10 @@ void trim_startup_pages(const void *const *hot, size_t hot_count)
 		/* Drop runs of pages between the ones the loop needs. */
 		uintptr_t run = start;
 		for (uintptr_t at = start; at <= end; at += page) {
-			bool keep = at == end || is_loop_page(at, page, hot, hot_count);
+			/* The program headers too: read for the next segment, and with code and
+			 * read-only data in one segment they lie on its first page. */
+			bool keep = at == end || is_loop_page(at, page, hot, hot_count) ||
+				    (uintptr_t)headers - at < page;
 			if (!keep)
 				continue;
 			if (at > run && madvise((void *)run, at - run, MADV_DONTNEED) != 0)

@@ -1,6 +1,7 @@
 /* init/main.c — usher's start-up, in order: block signals, read options, credentials,
  * sandbox preparation, spawn the workload, then hand over to the supervising loop. */
 #include "creds.h"
+#include "helpers.h"
 #include "options.h"
 #include "sandbox.h"
 #include "service-run.h"
@@ -74,8 +75,6 @@ static int workload_build(struct proc *w)
 
 int workload_prepare_next(struct proc *next)
 {
-	if (creds_reload() != 0)
-		return -1;
 	struct proc built = { .envp = NULL };
 	if (workload_build(&built) != 0)
 		return -1;
@@ -149,6 +148,8 @@ int main(int argc, char **argv)
 		rc = workload_build(&w);
 	if (rc == 0 && service_count)
 		rc = services_prepare(settings.creds_used ? creds_env() : environ);
+	if (rc == 0 && creds_login_count())
+		rc = helpers_prepare(); /* they run first in the loop (init/helpers.c) */
 	if (rc != 0) {
 		creds_wipe();
 		return rc;
@@ -156,8 +157,8 @@ int main(int argc, char **argv)
 	w.take_terminal = isatty(STDIN_FILENO);
 	w.signal_group = settings.kill_group;
 	w.plan = sandbox_plan_main();
-	/* With services the workload starts once they are ready (supervise.c). */
-	if (command_argv && !service_count && proc_start(&w) != 0) {
+	/* With services or login helpers the workload starts once they are done (supervise.c). */
+	if (command_argv && !service_count && !creds_login_count() && proc_start(&w) != 0) {
 		creds_wipe();
 		return EXIT_USHER_FAILED;
 	}

@@ -95,6 +95,8 @@ static int child_fds(const struct proc *p, int in_fd)
 			return p->input == INPUT_FILE ? 5 : 2;
 	} else if (p->input == INPUT_TEXT) {
 		source[0] = in_fd;
+	} else if (p->input == INPUT_FD) {
+		source[0] = p->stdin_fd;
 	}
 	for (int i = 0; i < 3; i++)
 		if (source[i] >= 0 && (source[i] = fcntl(source[i], F_DUPFD_CLOEXEC, 3)) < 0)
@@ -334,8 +336,10 @@ void proc_tick(long long now)
 			p->timed_out = true;
 			proc_stop(p);
 		} else if (p->state == PROC_STOPPING) {
-			usher_warn("%s ignored %s for %ld ms; sending SIGKILL", p->name,
-				   p->kind == PROC_MAIN ? "SIGTERM" : "its stop signal", p->stop_timeout_ms);
+			if (p->kind != PROC_HELPER) /* a helper's one line says it timed out */
+				usher_warn("%s ignored %s for %ld ms; sending SIGKILL", p->name,
+					   p->kind == PROC_MAIN ? "SIGTERM" : "its stop signal",
+					   p->stop_timeout_ms);
 			kill(-p->pid, SIGKILL);
 			kill(p->pid, SIGKILL);
 			p->state = PROC_KILLED;

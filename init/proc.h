@@ -12,7 +12,7 @@
 struct sandbox_plan;
 
 enum proc_kind { PROC_MAIN, PROC_SERVICE, PROC_HELPER, PROC_CHECK };
-enum proc_input { INPUT_NULL, INPUT_INHERIT, INPUT_TEXT, INPUT_FILE };
+enum proc_input { INPUT_NULL, INPUT_INHERIT, INPUT_TEXT, INPUT_FILE, INPUT_FD };
 enum proc_state {
 	PROC_IDLE,     /* not started, or reaped */
 	PROC_RUNNING,
@@ -30,6 +30,7 @@ struct proc {
 	const char *input_text;     /* INPUT_TEXT: fed over a non-blocking pipe from the loop */
 	size_t input_len, input_done;
 	const char *input_file;     /* INPUT_FILE */
+	int stdin_fd;               /* INPUT_FD: opened by the caller (who closes it after the start) */
 	int input_fd;               /* the parent's end of the stdin pipe while feeding, else -1 */
 	int out_fd, err_fd;         /* dup2'd to 1 and 2 in the child; -1: inherited */
 	const char *cwd;            /* WorkingDirectory=, or NULL */

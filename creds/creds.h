@@ -26,7 +26,7 @@ enum login_stdin { LOGIN_STDIN_NULL, LOGIN_STDIN_TEXT, LOGIN_STDIN_FD };
 enum login_stdout { LOGIN_STDOUT_RELAY, LOGIN_STDOUT_CAPTURE, LOGIN_STDOUT_NULL };
 enum {
 	LOGIN_CAPTURE_MAX = 64 * 1024, /* captured stdout of one helper (more is a failure) */
-	LOGIN_FORWARD_MAX = 1024 * 1024, /* output relayed per stream and attempt; rest dropped */
+	LOGIN_FORWARD_MAX = 256 * 1024, /* output relayed per stream and attempt; rest dropped */
 };
 struct login_attempt {
 	const char *label;        /* "login \"acr\"" for messages */

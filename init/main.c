@@ -142,8 +142,10 @@ int main(int argc, char **argv)
 	int rc = settings.creds_used ? creds_prepare(environ) : 0;
 	if (rc == 0)
 		rc = sandbox_prepare(sandbox_plan_main());
-	if (command_argv)
-		proc_register(&w); /* first: the reaper looks at it first */
+	if (rc == 0 && command_argv && settings.log_prefix)
+		rc = proc_log_prefix(&w, command_argv[0]);
+	if (command_argv && proc_register(&w) != 0 && rc == 0) /* first: the reaper looks at it first */
+		rc = EXIT_USHER_FAILED;
 	if (rc == 0 && command_argv)
 		rc = workload_build(&w);
 	if (rc == 0 && service_count)
@@ -164,6 +166,7 @@ int main(int argc, char **argv)
 	}
 	usher_debug("workload %s started as pid %d", w.path, (int)w.pid);
 	rc = supervise(command_argv ? &w : NULL, is_pid1);
+	proc_relay_finish();
 	if (settings.creds_used || service_count) /* services' env files may hold secrets */
 		creds_wipe();
 	return rc;

@@ -45,16 +45,7 @@ static int set_warn_on_reap(const char *value, const char *where)
 
 static int set_log_prefix(const char *value, const char *where)
 {
-	if (flag_value(value, where, &settings.log_prefix) != 0)
-		return -1;
-	/* The relay exists (init/relay.c) but services are not yet routed through it: a prefix
-	 * that would silently not appear is refused instead. */
-	if (settings.log_prefix) {
-		usher_err("%s: not supported by this usher yet (services' output is inherited as is; "
-			  "see docs/logs.md)", where);
-		return -1;
-	}
-	return 0;
+	return flag_value(value, where, &settings.log_prefix);
 }
 
 static int set_single_child(const char *value, const char *where)
@@ -202,7 +193,7 @@ const struct usher_opt init_options[] = {
 	  "expand ${VAR} in the command (default: yes when credentials are loaded)",
 	  set_expand_argv },
 	{ "log-prefix", 0, "LogPrefix", NULL,
-	  "start each line a service prints with its name ([Service NAME] sections)",
+	  "start each line services and the command print with \"NAME | \" (docs/logs.md)",
 	  set_log_prefix },
 	{ "grace", 0, "TimeoutStopSec", "DURATION",
 	  "SIGTERM to SIGKILL delay when stopping what is left (default 10s)", set_grace },

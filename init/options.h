@@ -15,7 +15,7 @@ struct init_settings {
 	int expand_argv;       /* --expand-argv: 1 yes, 0 no, -1 when credentials are used */
 	bool creds_used;       /* a credentials option or [Login] section was given */
 	const char *control_socket; /* --control-socket: NULL default path, "none" for no socket */
-	bool log_prefix;       /* --log-prefix: services' output lines start with "NAME: " */
+	bool log_prefix;       /* --log-prefix: output lines of services and the command start with "NAME | " */
 };
 
 extern struct init_settings settings;

@@ -1,12 +1,15 @@
 /* init/proc.c — the process engine: resolves and starts every process usher runs (vfork for
  * the plain main command, fork otherwise), signals, stops and times them out, and reaps them. */
 #include "proc.h"
+#include "relay.h"
 #include "sandbox.h"
+#include "supervise.h"
 #include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -22,6 +25,13 @@ enum { PROC_TABLE_MAX = 96 };
 
 static struct proc *table[PROC_TABLE_MAX];
 static unsigned table_count;
+
+/* Relay streams: stdout and stderr of the main command, 32 services, their exec: checks and
+ * 16 login helpers; helpers may capture 64 KiB each. Reserved, never resident unless used. */
+enum { RELAY_STREAM_MAX = 2 * (1 + 32 + 32 + 16), RELAY_CAPTURE_TOTAL = 16 * 64 * 1024,
+       RELAY_EXIT_FLUSH_MS = 1000 };
+static unsigned relay_streams;
+static const struct loop_module relay_module = { relay_poll_fill, relay_poll_handle, NULL, NULL };
 
 static const char default_path[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -86,9 +96,9 @@ struct exec_report {
 };
 
 /* The child's fds 0-2. Sources are first moved above 2 so dup2 never meets its target. */
-static int child_fds(const struct proc *p, int in_fd)
+static int child_fds(const struct proc *p, int in_fd, const int out[2])
 {
-	int source[3] = { -1, p->out_fd, p->err_fd };
+	int source[3] = { -1, out[0], out[1] };
 	if (p->input == INPUT_NULL || p->input == INPUT_FILE) {
 		const char *file = p->input == INPUT_FILE ? p->input_file : "/dev/null";
 		if ((source[0] = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
@@ -112,8 +122,8 @@ static int child_fds(const struct proc *p, int in_fd)
 /* Runs in the child, vforked or forked: only async-signal-safe calls before execve, and
  * never returns. A failure is written to report_fd (forked) or *shared (vforked). */
 static void __attribute__((noreturn))
-become(const struct proc *p, bool sandboxed, int in_fd, int report_fd, struct exec_report *shared,
-       pid_t parent)
+become(const struct proc *p, bool sandboxed, int in_fd, const int out[2], int report_fd,
+       struct exec_report *shared, pid_t parent)
 {
 	struct exec_report report = { 1, 0 };
 	bool main = p->kind == PROC_MAIN;
@@ -134,9 +144,10 @@ become(const struct proc *p, bool sandboxed, int in_fd, int report_fd, struct ex
 				signal(sig, SIG_DFL); /* fails harmlessly for libc-reserved numbers */
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
 			_exit(EXIT_USHER_FAILED); /* usher died already: nobody to report to */
-		if ((report.step = child_fds(p, in_fd)) != 0)
-			goto fail;
 	}
+	/* The main command keeps usher's fds unless its output is relayed. */
+	if ((!main || out[0] >= 0 || out[1] >= 0) && (report.step = child_fds(p, in_fd, out)) != 0)
+		goto fail;
 	report.step = 4;
 	if (p->cwd && chdir(p->cwd) != 0)
 		goto fail;
@@ -173,9 +184,29 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
+/* p's relay streams for this run (the last run's closed first) into out[]. */
+static int relay_start(struct proc *p, int out[2])
+{
+	for (int k = 0; k < 2; k++) {
+		if (!p->relay[k])
+			continue;
+		relay_close(p->relay_stream[k]);
+		if (relay_open(p->relay_stream[k], p->relay[k], &out[k]) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+void proc_relay_close(struct proc *p)
+{
+	for (int k = 0; k < 2; k++)
+		if (p->relay[k])
+			relay_close(p->relay_stream[k]);
+}
+
 int proc_start(struct proc *p)
 {
-	int in[2] = { -1, -1 }, report[2] = { -1, -1 };
+	int in[2] = { -1, -1 }, report[2] = { -1, -1 }, out[2] = { p->out_fd, p->err_fd };
 	struct exec_report shared = { 0, 0 };
 	p->exec_error = p->exec_step = 0;
 	p->timed_out = p->abandoned = false;
@@ -186,7 +217,8 @@ int proc_start(struct proc *p)
 	if (p->input == INPUT_TEXT &&
 	    (pipe2(in, O_CLOEXEC) != 0 || fcntl(in[1], F_SETFL, O_NONBLOCK) != 0))
 		goto fail;
-	if (!fast && p->kind != PROC_MAIN && pipe2(report, O_CLOEXEC) != 0)
+	if ((!fast && p->kind != PROC_MAIN && pipe2(report, O_CLOEXEC) != 0) ||
+	    relay_start(p, out) != 0)
 		goto fail;
 	pid_t parent = getpid();
 	/* The vfork child only makes system calls and execs; the parent waits meanwhile. */
@@ -194,7 +226,12 @@ int proc_start(struct proc *p)
 	if (pid < 0)
 		goto fail;
 	if (pid == 0)
-		become(p, sandboxed, in[0], report[1], fast ? &shared : NULL, parent);
+		become(p, sandboxed, in[0], out, report[1], fast ? &shared : NULL, parent);
+	/* The parent's copies of the write ends: the pipes reach EOF when the child is gone.
+	 * A User= child is given its ends by sandbox_apply() (fds 0-2 it could not reopen). */
+	for (int k = 0; k < 2; k++)
+		if (p->relay[k])
+			relay_child_started(p->relay_stream[k]);
 	p->pid = pid;
 	p->state = PROC_RUNNING;
 	p->started_ms = p->run_timeout_ms || !fast ? now_ms() : 0;
@@ -231,6 +268,7 @@ fail:
 	close_fd(&in[1]);
 	close_fd(&report[0]);
 	close_fd(&report[1]);
+	proc_relay_close(p);
 	return -1;
 }
 
@@ -259,16 +297,56 @@ void proc_feed_input(struct proc *p)
 		close_fd(&p->input_fd);
 }
 
-void proc_register(struct proc *p)
+int proc_register(struct proc *p)
 {
 	for (unsigned i = 0; i < table_count; i++)
 		if (table[i] == p)
-			return;
-	if (table_count < PROC_TABLE_MAX)
-		table[table_count++] = p;
-	else
-		usher_err("%s: too many processes to supervise", p->name); /* a bug: sized above */
+			return 0;
 	p->input_fd = -1;
+	if (table_count == PROC_TABLE_MAX) {
+		usher_err("%s: too many processes to supervise", p->name); /* a bug: sized above */
+		return -1;
+	}
+	table[table_count++] = p;
+	for (int k = 0; k < 2; k++) {
+		if (!p->relay[k])
+			continue;
+		if (relay_streams == 0) {
+			if (relay_init(RELAY_STREAM_MAX, RELAY_CAPTURE_TOTAL) != 0)
+				return -1;
+			loop_add(&relay_module);
+		}
+		if (relay_streams == RELAY_STREAM_MAX) {
+			usher_err("%s: too many relayed outputs", p->name); /* a bug: sized above */
+			return -1;
+		}
+		p->relay_stream[k] = relay_streams++;
+	}
+	return 0;
+}
+
+int proc_log_prefix(struct proc *p, const char *label)
+{
+	const char *slash = strrchr(label, '/');
+	struct { struct relay_opts opts[2]; char prefix[72]; } *r = calloc(1, sizeof *r);
+	if (!r) {
+		usher_err("out of memory");
+		return -1;
+	}
+	snprintf(r->prefix, sizeof r->prefix, "%.64s | ", slash && slash[1] ? slash + 1 : label);
+	for (int k = 0; k < 2; k++) {
+		r->opts[k] = (struct relay_opts){ .to_fd = k + 1, .prefix = r->prefix, .name = p->name };
+		p->relay[k] = &r->opts[k];
+	}
+	return 0;
+}
+
+void proc_relay_finish(void)
+{
+	if (relay_streams) {
+		relay_flush_all(now_ms() + RELAY_EXIT_FLUSH_MS);
+		relay_wipe();
+	}
 }
 
 void proc_signal(const struct proc *p, int sig)
@@ -299,6 +377,10 @@ static void finish(struct proc *p, int status)
 	p->state = PROC_IDLE;
 	p->deadline_ms = 0;
 	close_fd(&p->input_fd);
+	/* What its pipes hold now; a grandchild's later output still comes until the next run. */
+	for (int k = 0; k < 2; k++)
+		if (p->relay[k])
+			relay_child_exited(p->relay_stream[k]);
 	if (p->exited)
 		p->exited(p);
 }

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 struct sandbox_plan;
+struct relay_opts;
 
 enum proc_kind { PROC_MAIN, PROC_SERVICE, PROC_HELPER, PROC_CHECK };
 enum proc_input { INPUT_NULL, INPUT_INHERIT, INPUT_TEXT, INPUT_FILE, INPUT_FD };
@@ -33,6 +34,11 @@ struct proc {
 	int stdin_fd;               /* INPUT_FD: opened by the caller (who closes it after the start) */
 	int input_fd;               /* the parent's end of the stdin pipe while feeding, else -1 */
 	int out_fd, err_fd;         /* dup2'd to 1 and 2 in the child; -1: inherited */
+	/* The one way a process's output is relayed (init/relay.h: prefix, masking, cap,
+	 * capture): [0] its stdout, [1] its stderr into a relay stream instead of out_fd/err_fd.
+	 * NULL: not relayed. Set before proc_register(), which reserves the streams. */
+	const struct relay_opts *relay[2];
+	unsigned relay_stream[2];   /* by proc_register(): the stream ids (relay_captured()) */
 	const char *cwd;            /* WorkingDirectory=, or NULL */
 	bool take_terminal;         /* the main command on a tty: its group gets the foreground */
 	bool signal_group;          /* stop signals go to the process group, not only the pid */
@@ -65,8 +71,18 @@ int proc_resolve(struct proc *p, char *buffer);
  * as usual), -1 if it could not be started (errno-style message printed). */
 int proc_start(struct proc *p);
 
-/* Known to the reaper and the timers; before the loop (a fixed table). */
-void proc_register(struct proc *p);
+/* Known to the reaper and the timers; before the loop (a fixed table). Reserves p's relay
+ * streams (the relay is set up with the first). 0, or -1 after printing. The engine opens
+ * them at each start (closing the last run's first: what its reader did not take by then is
+ * dropped and counted), reads what is left when p is reaped, and adds them to the loop. */
+int proc_register(struct proc *p);
+/* Before proc_register(): p's stdout and stderr relayed with the prefix "LABEL | " (LABEL:
+ * label's last path component), for LogPrefix=. 0, or -1 after printing. */
+int proc_log_prefix(struct proc *p, const char *label);
+/* Closes p's relay streams now (e.g. a helper's, for its drop count), if it has any. */
+void proc_relay_close(struct proc *p);
+/* At exit: what the relay holds is written for at most a second, the rest counted. */
+void proc_relay_finish(void);
 /* kill() to p's group (or pid), ESRCH ignored. */
 void proc_signal(const struct proc *p, int sig);
 /* kill_signal + SIGCONT, SIGKILL after stop_timeout_ms. Nothing if not running. */

@@ -42,7 +42,8 @@ struct stream {
 	bool overflowed;
 };
 
-static struct stream *streams;
+static struct stream *streams;  /* all zero until opened: a stream never used costs nothing */
+static char *buffers;           /* each stream's in[] and out[], by id */
 static unsigned stream_count, turn;
 static char *pool;        /* capture buffers */
 static size_t pool_size, pool_used;
@@ -68,12 +69,7 @@ int relay_init(unsigned count, size_t capture_total)
 	}
 	streams = (struct stream *)memory;
 	slots = (int *)(memory + count * sizeof(struct stream));
-	char *buffers = (char *)(slots + count + 2);
-	for (unsigned i = 0; i < count; i++) {
-		streams[i].in = buffers + (size_t)i * (IN_SIZE + OUT_SIZE);
-		streams[i].out = streams[i].in + IN_SIZE;
-		streams[i].fd = streams[i].child_fd = -1;
-	}
+	buffers = (char *)(slots + count + 2);
 	pool = buffers + (size_t)count * (IN_SIZE + OUT_SIZE);
 	pool_size = capture_total;
 	stream_count = count;
@@ -105,7 +101,7 @@ int relay_open(unsigned id, const struct relay_opts *opts, int *child_fd)
 		usher_err("relay: %s: pipe: %s", name, strerror(errno));
 		return -1;
 	}
-	char *in = s->in, *out = s->out, *cap = s->cap;
+	char *in = buffers + (size_t)id * (IN_SIZE + OUT_SIZE), *out = in + IN_SIZE, *cap = s->cap;
 	size_t cap_room = s->cap_room;
 	*s = (struct stream){
 		.open = true, .fd = fds[0], .child_fd = fds[1], .o = *opts, .prefix_len = prefix_len,
@@ -118,7 +114,7 @@ int relay_open(unsigned id, const struct relay_opts *opts, int *child_fd)
 
 void relay_child_started(unsigned id)
 {
-	if (id < stream_count && streams[id].child_fd >= 0) {
+	if (id < stream_count && streams[id].open && streams[id].child_fd >= 0) {
 		close(streams[id].child_fd);
 		streams[id].child_fd = -1;
 	}
@@ -378,6 +374,8 @@ void relay_child_exited(unsigned id)
 
 static void wipe_stream(struct stream *s)
 {
+	if (!s->in)
+		return; /* never opened */
 	explicit_bzero(s->in, s->in_dirty);
 	explicit_bzero(s->out, s->out_dirty);
 	s->in_dirty = s->out_dirty = 0;
@@ -463,10 +461,20 @@ void relay_flush_all(long long deadline_ms)
 			if (want[j] && sinks[j].kind != SINK_BROKEN)
 				fds[n++] = (struct pollfd){ sinks[j].fd, POLLOUT, 0 };
 		long long left = deadline_ms - now_ms();
-		if (n == 0 || left <= 0)
-			return;
-		if (poll(fds, n, left > INT_MAX ? INT_MAX : (int)left) < 0 && errno != EINTR)
-			return;
+		if (n == 0 || left <= 0 ||
+		    (poll(fds, n, left > INT_MAX ? INT_MAX : (int)left) < 0 && errno != EINTR))
+			break;
 		sinks[0].blocked = sinks[1].blocked = false;
 	}
+	/* Whatever is still unwritten is dropped and counted; a stuck stdout's count goes to
+	 * stderr, which may still be read (nothing is dropped silently). */
+	for (unsigned id = 0; id < stream_count; id++)
+		relay_close(id);
+	if (sinks[0].dropped && !sinks_shared) {
+		sink_note(&sinks[1], "usher: relay: %llu bytes of output dropped at exit: stdout was "
+			  "not writable\n", sinks[0].dropped);
+		sinks[0].dropped = 0;
+	}
+	for (int j = 0; j < 2; j++)
+		sink_flush_note(&sinks[j]);
 }

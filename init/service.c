@@ -81,9 +81,13 @@ static int prepare_one(struct svc *s, const struct service_def *d, char **env)
 			usher_err("%s: ReadyCheck= cannot be run", where);
 			return EXIT_USHER_FAILED;
 		}
-		proc_register(&s->check_proc);
+		if ((settings.log_prefix && proc_log_prefix(&s->check_proc, d->name) != 0) ||
+		    proc_register(&s->check_proc) != 0)
+			return EXIT_USHER_FAILED;
 	}
-	proc_register(&s->proc);
+	if ((settings.log_prefix && proc_log_prefix(&s->proc, d->name) != 0) ||
+	    proc_register(&s->proc) != 0)
+		return EXIT_USHER_FAILED;
 	return 0;
 }
 

@@ -177,10 +177,10 @@ for example in "$SOURCE_ROOT"/docs/examples/*; do
 		"$SOURCE_ROOT/docs/services.md" "$example"
 	ok $? "docs/services.md shows docs/examples/${example##*/} as it is"
 done
-# Not wired yet, so refused rather than silently ignored (docs/health.md, docs/logs.md).
+# Not wired yet, so refused rather than silently ignored (docs/health.md).
 bad 'HealthCheck=tcp:127.0.0.1:1' "5: $w: HealthCheck=: not supported by this usher yet (services' health checks are not wired; see docs/health.md)" "HealthCheck= refused until it runs"
-is "$(run_conf '[Service]\nLogPrefix=yes\n[Service web]\nExecStart=/bin/true\n')" \
-	"125:usher: $conf:4: not supported by this usher yet (services' output is inherited as is; see docs/logs.md)" "LogPrefix=yes refused until it works"
-is "$("$USHER" --log-prefix -- /bin/true 2>&1; echo $?)" "usher: --log-prefix: not supported by this usher yet (services' output is inherited as is; see docs/logs.md)
-125" "--log-prefix refused until it works"
+# LogPrefix=yes is wired (docs/logs.md; tests/services/services-logs.t has the rest).
+is "$(run_conf '[Service]\nLogPrefix=yes\n[Service web]\nType=oneshot\nExecStart=/bin/true\n')" "0:" "LogPrefix=yes in [Service] is accepted"
+is "$("$USHER" --log-prefix -- /bin/echo hi 2>&1; echo $?)" "echo | hi
+0" "--log-prefix: the command's lines start with its name"
 done_testing

@@ -15,8 +15,6 @@
 #include <unistd.h>
 
 enum {
-	STREAM_OUT = HELPER_STREAM_BASE,
-	STREAM_ERR = HELPER_STREAM_BASE + 1,
 	LEFTOVER_WAIT_MS = 2000, /* a finished helper's killed leftovers: reaped within this */
 	LEFTOVER_LOOK_MS = 10,
 };
@@ -34,6 +32,7 @@ static struct {
 	unsigned index;
 	void (*done)(int rc);
 	struct proc proc;
+	struct relay_opts relay[2]; /* the attempt's: its prefix, masking, cap, capture */
 	struct login_attempt attempt;
 	struct login_result result;
 	pid_t group;
@@ -59,11 +58,10 @@ static bool ended(void)
 {
 	size_t len = 0;
 	const char *captured = h.attempt.output == LOGIN_STDOUT_CAPTURE
-				       ? relay_captured(STREAM_OUT, &len) : NULL;
+				       ? relay_captured(h.proc.relay_stream[0], &len) : NULL;
 	h.result.captured = captured;
 	h.result.captured_len = len;
-	relay_close(STREAM_OUT);
-	relay_close(STREAM_ERR);
+	proc_relay_close(&h.proc); /* what it wrote (and the drop count) before its result */
 	h.stage = IDLE;
 	long retry_ms = 0;
 	int step = creds_login_ended(h.index, &h.result, &retry_ms);
@@ -84,8 +82,6 @@ static bool ended(void)
 
 static void helper_exited(struct proc *p)
 {
-	relay_child_exited(STREAM_OUT);
-	relay_child_exited(STREAM_ERR);
 	struct login_result *r = &h.result;
 	int status = p->status;
 	if (h.stop_signal)
@@ -104,7 +100,7 @@ static void helper_exited(struct proc *p)
 	else if (WIFSIGNALED(status))
 		*r = (struct login_result){ .end = LOGIN_SIGNALLED, .code = WTERMSIG(status) };
 	if (r->end == LOGIN_DONE && h.attempt.output == LOGIN_STDOUT_CAPTURE &&
-	    relay_overflowed(STREAM_OUT))
+	    relay_overflowed(p->relay_stream[0]))
 		r->end = LOGIN_TOO_MUCH_OUTPUT;
 	/* Whatever it left in its group (az's telemetry uploaders) is killed; as PID 1 or a
 	 * subreaper usher reaps those, and the next helper starts once they are gone. */
@@ -114,14 +110,21 @@ static void helper_exited(struct proc *p)
 	h.deadline_ms = now_ms();
 }
 
-static int open_stream(unsigned id, const struct login_attempt *a, bool capture, int *child_fd)
+/* The attempt's relay options (the engine opens the streams at the start). */
+static void relay_for(const struct login_attempt *a)
 {
-	struct relay_opts opts = {
-		.to_fd = STDERR_FILENO, .prefix = a->prefix, .filter = creds_mask,
-		.safe_cut = creds_mask_cut, .forward_cap = LOGIN_FORWARD_MAX, .capture = capture,
-		.capture_max = capture ? LOGIN_CAPTURE_MAX : 0, .name = a->label,
-	};
-	return relay_open(id, &opts, child_fd);
+	for (int k = 0; k < 2; k++) {
+		bool capture = k == 0 && a->output == LOGIN_STDOUT_CAPTURE;
+		h.relay[k] = (struct relay_opts){
+			.to_fd = STDERR_FILENO, .prefix = a->prefix, .filter = creds_mask,
+			.safe_cut = creds_mask_cut, .forward_cap = LOGIN_FORWARD_MAX,
+			.capture = capture, .capture_max = capture ? LOGIN_CAPTURE_MAX : 0,
+			.name = a->label,
+		};
+		h.proc.relay[k] = &h.relay[k];
+	}
+	if (a->output == LOGIN_STDOUT_NULL)
+		h.proc.relay[0] = NULL; /* out_fd: /dev/null */
 }
 
 /* True once the attempt's process runs (a failed exec is reaped like any end). */
@@ -135,34 +138,31 @@ static bool start_attempt(void)
 		h.result.end = LOGIN_INPUT_UNREADABLE;
 		return false;
 	}
-	int out_fd = -1, err_fd = -1;
+	relay_for(a);
+	p->name = a->label;
+	p->path = a->path;
+	p->argv = a->argv;
+	p->envp = a->envp;
+	p->input = a->input == LOGIN_STDIN_TEXT ? INPUT_TEXT
+		   : a->input == LOGIN_STDIN_FD ? INPUT_FD : INPUT_NULL;
+	p->input_text = a->input_text;
+	p->input_len = a->input_len;
+	p->stdin_fd = a->input_fd;
+	p->out_fd = a->output == LOGIN_STDOUT_NULL
+			    ? open("/dev/null", O_WRONLY | O_CLOEXEC | O_NOCTTY) : -1;
+	p->run_timeout_ms = a->timeout_ms;
+	p->stop_timeout_ms = a->stop_timeout_ms;
+	p->kill_wait_ms = a->kill_wait_ms;
 	int problem = 0;
-	if (a->output == LOGIN_STDOUT_NULL)
-		out_fd = open("/dev/null", O_WRONLY | O_CLOEXEC | O_NOCTTY);
-	else if (open_stream(STREAM_OUT, a, a->output == LOGIN_STDOUT_CAPTURE, &out_fd) != 0)
-		out_fd = -1;
-	if (out_fd < 0 || open_stream(STREAM_ERR, a, false, &err_fd) != 0) {
+	if (a->output == LOGIN_STDOUT_NULL && p->out_fd < 0)
 		problem = errno;
-	} else {
-		*p = (struct proc){
-			.name = a->label, .kind = PROC_HELPER, .path = a->path, .argv = a->argv,
-			.envp = a->envp, .input = a->input == LOGIN_STDIN_TEXT ? INPUT_TEXT
-						  : a->input == LOGIN_STDIN_FD ? INPUT_FD : INPUT_NULL,
-			.input_text = a->input_text, .input_len = a->input_len,
-			.stdin_fd = a->input_fd, .input_fd = -1, .out_fd = out_fd, .err_fd = err_fd,
-			.signal_group = true, .run_timeout_ms = a->timeout_ms,
-			.stop_timeout_ms = a->stop_timeout_ms, .kill_wait_ms = a->kill_wait_ms,
-			.kill_signal = SIGTERM, .exited = helper_exited,
-		};
-		if (proc_start(p) != 0)
-			problem = errno ? errno : EIO;
-	}
+	else if (proc_start(p) != 0)
+		problem = errno ? errno : EIO;
 	if (a->input_fd >= 0)
 		close(a->input_fd);
-	if (a->output == LOGIN_STDOUT_NULL && out_fd >= 0)
-		close(out_fd);
-	relay_child_started(STREAM_OUT);
-	relay_child_started(STREAM_ERR);
+	if (p->out_fd >= 0)
+		close(p->out_fd);
+	p->out_fd = -1;
 	if (problem) {
 		h.result = (struct login_result){ .end = LOGIN_START_FAILED, .code = problem };
 		return false;
@@ -226,7 +226,7 @@ static unsigned fill(struct pollfd *fds, unsigned room)
 {
 	/* The capture is full: the helper is killed at once (a bounded buffer, a clear line). */
 	if (h.stage == RUNNING && !h.too_much && h.attempt.output == LOGIN_STDOUT_CAPTURE &&
-	    relay_overflowed(STREAM_OUT)) {
+	    relay_overflowed(h.proc.relay_stream[0])) {
 		h.too_much = true;
 		kill_now();
 	}
@@ -270,17 +270,18 @@ static void tick(long long now)
 }
 
 static const struct loop_module module = { fill, handle, deadline, tick };
-/* Until the relay is wired into the loop for every proc, the helpers serve it. */
-static const struct loop_module relay_module = { relay_poll_fill, relay_poll_handle, NULL, NULL };
 
 int helpers_prepare(void)
 {
-	if (relay_init(HELPER_STREAMS, LOGIN_CAPTURE_MAX) != 0)
+	/* One proc for every attempt of every helper: they run one at a time. */
+	h.proc = (struct proc){
+		.name = "login helper", .kind = PROC_HELPER, .out_fd = -1, .err_fd = -1,
+		.signal_group = true, .kill_signal = SIGTERM, .exited = helper_exited,
+		.relay = { &h.relay[0], &h.relay[1] },
+	};
+	if (proc_register(&h.proc) != 0)
 		return EXIT_USHER_FAILED;
-	h.proc.name = "login helper";
-	proc_register(&h.proc);
 	loop_add(&module);
-	loop_add(&relay_module);
 	return 0;
 }
 

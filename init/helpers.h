@@ -5,11 +5,8 @@
 
 #include <stdbool.h>
 
-/* Relay streams the helpers use (one attempt runs at a time: its stdout and stderr). */
-enum { HELPER_STREAM_BASE = 0, HELPER_STREAMS = 2 };
-
-/* Before the loop, when creds_login_count() > 0: the proc, the relay streams. 0, or 125
- * after printing. */
+/* Before the loop, when creds_login_count() > 0: the one proc their attempts run as (its two
+ * relay streams reserved). 0, or 125 after printing. */
 int helpers_prepare(void);
 /* Starts a run of every helper against creds' env of the moment; done(rc) is called once
  * they are over (rc 0, or usher's exit code after one line was printed), maybe from inside

@@ -301,6 +301,19 @@ for runner in "${runners[@]}"; do
 	is "$s1" 1 "$r control: a secret in Environment= is found in /proc/PID/environ"
 	leaks "$T/scan.out"; ok $(( ! $? )) "$r ... and never in usher's output"
 
+	# --- a captured stdout is bounded: more than 64 KiB fails the helper; StandardOutput=null
+	printf '[Login big]\nExecStart=%s/login-echo --long 70000\nStandardOutput=capture\n' "$bin" > "$T/big.conf"
+	out=$(run "$T/big.conf" 2>&1); rc=$?
+	is "$rc" 125 "$r a captured stdout over 64 KiB: exit 125"
+	like "$out" 'usher: login "big": wrote more than 64 KiB to a captured stdout' "$r ... one line says so"
+	unlike "$out" 'xxxxxxxx' "$r ... and none of it is printed"
+	unlike "$out" 'workload-ran' "$r ... the workload did not start"
+	printf '[Login quiet]\nExecStart=%s/login-echo --long 10\nStandardOutput=null\n' "$bin" > "$T/quiet.conf"
+	out=$(run "$T/quiet.conf" 2>&1); rc=$?
+	is "$rc" 0 "$r StandardOutput=null: exit 0"
+	unlike "$out" 'usher: quiet:' "$r ... its stdout is discarded"
+	like "$out" 'workload-ran' "$r ... and the workload ran"
+
 	# --- config errors name file and line
 	printf '[Login bad]\nExecStart=/bin/true\nTimeoutSecs=5\n' > "$T/bad.conf"
 	out=$(run "$T/bad.conf" 2>&1); rc=$?

@@ -88,6 +88,7 @@ static void start_final_stop(void)
 /* The workload is gone (or there is none): the services, then the final sweep. */
 static void begin_shutdown(void)
 {
+	helpers_interrupt(SIGTERM); /* a reload's helpers: nothing will use what they do */
 	if (service_count && sv.phase != SERVICES && sv.phase != STOPPING) {
 		sv.phase = SERVICES;
 		sv.stop_from_ms = now_ms();

@@ -22,6 +22,7 @@ cat > "$T/workload.sh" <<'EOF'
 echo "start $TOKEN" >> "$OUT"
 trap 'exit 0' TERM
 trap 'echo "usr1 $TOKEN" >> "$OUT"' USR1
+echo $$ > "$OUT.pid"
 while :; do sleep 0.1; done
 EOF
 
@@ -124,5 +125,25 @@ like "$(cat "$T/err")" 'login "slow": interrupted by SIGTERM; not starting' "...
 gone() { [ ! -e "/proc/$1" ] || grep -q '^State:.*Z' "/proc/$1/status"; }
 wait_for 30 gone "$slow_pid"; ok $? "... and killed"
 is "$(grep -c 'start nine' "$T/out")" 0 "... and the new environment is never used"
+
+# The workload exits while a reload's helper runs: usher ends with its code, the helper killed.
+: > "$T/out"
+render "$T/slow" ten 0
+touch "$T/slow.go"
+"$USHER" --config "$T/slow.conf" --restart-on-change --env OUT="$T/out" --env-file "$T/slow/acr.env" \
+	-- /bin/sh "$T/workload.sh" 2> "$T/err" &
+pid=$!
+wait_for 60 grep -q '^start ten' "$T/out"
+rm -f "$T/slow.go" "$T/slow.pids"
+render "$T/slow" eleven 0
+wait_for 60 test -s "$T/slow.pids"
+read -r slow_pid _ < "$T/slow.pids"
+start=$(date +%s)
+kill -KILL "$(cat "$T/out.pid")"
+wait "$pid"; rc=$?
+pid=
+is "$rc" 137 "the workload killed during a reload's helper: usher exits 137"
+ok $(( $(date +%s) - start < 30 ? 0 : 1 )) "... at once, not after the helper's 2 min timeout"
+wait_for 30 gone "$slow_pid"; ok $? "... and the helper is gone"
 
 done_testing

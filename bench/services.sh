@@ -138,7 +138,7 @@ supervisors() {
 fpm_master() {
 	local p
 	for p in $(tree "$p1" || true); do
-		case "$(tr '\0' ' ' </proc/"$p"/cmdline 2>/dev/null)" in "php-fpm: master"*) echo "$p"; return ;; esac
+		case "$(tr '\0' ' ' 2>/dev/null </proc/"$p"/cmdline)" in "php-fpm: master"*) echo "$p"; return ;; esac
 	done
 }
 # crash_once all|master — SIGKILL to php-fpm (all: the master and its workers at once, as a
@@ -228,10 +228,12 @@ EOF
 		# supervisord: startsecs 1 s, usher: ready for 10 s), so each crash is a first one.
 		sleep 11
 	done
-	for r in $(seq "$rounds"); do
+	for r in $(seq "$crash_rounds"); do
 		crash_master+=("$(crash_once master)")
 		[ "${crash_master[-1]}" != - ] || break # not recovered: nothing left to crash
-		sleep 1.5
+		# As above: 1.5 s apart measured usher's doubling back-off (151 ms ... 30 s), not
+		# the recovery.
+		sleep 11
 	done
 	stop
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$sup" "$rss1" "$rss_all" "$start_ms" \

@@ -35,7 +35,6 @@ static struct {
 	struct relay_opts relay[2]; /* the attempt's: its prefix, masking, cap, capture */
 	struct login_attempt attempt;
 	struct login_result result;
-	pid_t group;
 	int stop_signal;          /* SIGTERM/SIGINT came meanwhile */
 	bool too_much;            /* the capture overflowed: killed */
 	long long deadline_ms;    /* BACKOFF: the next attempt; DRAINING: the next look */
@@ -102,9 +101,8 @@ static void helper_exited(struct proc *p)
 	if (r->end == LOGIN_DONE && h.attempt.output == LOGIN_STDOUT_CAPTURE &&
 	    relay_overflowed(p->relay_stream[0]))
 		r->end = LOGIN_TOO_MUCH_OUTPUT;
-	/* Whatever it left in its group (az's telemetry uploaders) is killed; as PID 1 or a
-	 * subreaper usher reaps those, and the next helper starts once they are gone. */
-	kill(-h.group, SIGKILL);
+	/* The engine killed what it left in its group (reap_group); as PID 1 or a subreaper
+	 * usher reaps those, and the next helper starts once they are gone. */
 	h.stage = DRAINING;
 	h.drain_until_ms = now_ms() + LEFTOVER_WAIT_MS;
 	h.deadline_ms = now_ms();
@@ -167,7 +165,6 @@ static bool start_attempt(void)
 		h.result = (struct login_result){ .end = LOGIN_START_FAILED, .code = problem };
 		return false;
 	}
-	h.group = p->pid;
 	h.stage = RUNNING;
 	return true;
 }
@@ -252,7 +249,7 @@ static void tick(long long now)
 	if (!h.active || now < h.deadline_ms)
 		return;
 	if (h.stage == DRAINING) {
-		if (kill(-h.group, 0) == 0 && now < h.drain_until_ms) {
+		if (proc_group_left(&h.proc) && now < h.drain_until_ms) {
 			h.deadline_ms = now + LEFTOVER_LOOK_MS;
 			return;
 		}
@@ -276,7 +273,8 @@ int helpers_prepare(void)
 	/* One proc for every attempt of every helper: they run one at a time. */
 	h.proc = (struct proc){
 		.name = "login helper", .kind = PROC_HELPER, .out_fd = -1, .err_fd = -1,
-		.signal_group = true, .kill_signal = SIGTERM, .exited = helper_exited,
+		.signal_group = true, .reap_group = true, .kill_signal = SIGTERM,
+		.exited = helper_exited,
 		.relay = { &h.relay[0], &h.relay[1] },
 	};
 	if (proc_register(&h.proc) != 0)

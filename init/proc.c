@@ -377,12 +377,21 @@ static void finish(struct proc *p, int status)
 	p->state = PROC_IDLE;
 	p->deadline_ms = 0;
 	close_fd(&p->input_fd);
+	/* Whatever is left of its group goes with it (php-fpm's workers would hold its port
+	 * against a restart; az's telemetry uploaders would outlive a login). */
+	if (p->reap_group && p->pid > 0 && kill(-p->pid, SIGKILL) != 0 && errno != ESRCH)
+		usher_warn("%s: kill: %s", p->name, strerror(errno));
 	/* What its pipes hold now; a grandchild's later output still comes until the next run. */
 	for (int k = 0; k < 2; k++)
 		if (p->relay[k])
 			relay_child_exited(p->relay_stream[k]);
 	if (p->exited)
 		p->exited(p);
+}
+
+bool proc_group_left(const struct proc *p)
+{
+	return p->pid > 0 && kill(-p->pid, 0) == 0;
 }
 
 bool proc_reaped(pid_t pid, int status)

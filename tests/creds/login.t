@@ -336,4 +336,23 @@ for runner in "${runners[@]}"; do
 	like "$out" "$T/bad.conf:4: \[Login bad\] Environment=.*NOT_SET_ANYWHERE" "$r ... names the line of that assignment"
 done
 
+# --- the helpers run before the services: a service starts only once they all succeeded
+cat > "$T/svc.conf" <<-EOF
+	[Login first]
+	ExecStart=$bin/login-hang --stdin-to $T/helper.done --release $T/secret
+	[Service svc]
+	ExecStart=/bin/sh -c 'if test -e $T/helper.done; then echo after; else echo before; fi > $T/svc.tmp; mv $T/svc.tmp $T/svc.saw; exec sleep 100'
+	ReadyCheck=file:$T/svc.saw
+EOF
+rm -f "$T/helper.done" "$T/svc.saw"
+out=$(timeout 60 "$USHER" --config "$T/svc.conf" -- /bin/cat "$T/svc.saw" 2>&1); rc=$?
+is "$rc" 0 "helpers and a service: exit 0"
+like "$out" '^after$' "the service started after the helper had run"
+rm -f "$T/helper.done" "$T/svc.saw"
+sed -i 's|^ExecStart=.*login-hang.*|ExecStart='"$bin"'/login-echo --exit 3|' "$T/svc.conf"
+out=$(timeout 60 "$USHER" --config "$T/svc.conf" -- /bin/cat "$T/svc.saw" 2>&1); rc=$?
+is "$rc" 125 "a failing helper: exit 125"
+like "$out" 'login "first": exited with status 3' "... one line names it"
+[ ! -e "$T/svc.saw" ]; ok $? "... and the service never started"
+
 done_testing

@@ -83,7 +83,11 @@ cp "$examples/health.php" "$work/srv/"
 chmod -R a+rX "$work/srv"
 to_work() { sed -e "s|/run/web|$work/run|g; s|/srv/web|$work/srv|g; s|/etc/usher/|$work/|g" "$@"; }
 to_work "$examples/php-fpm.conf" >"$work/php-fpm.conf"
-to_work "$examples/nginx.conf" >"$work/nginx.conf"
+# Requests logged to /dev/stdout, which nginx (uid 1000) can reopen only because usher hands it
+# the relay's pipe (LogPrefix=yes in php-nginx.conf). Not in the example: bench/services.sh runs
+# the same file under supervisord and s6, where it cannot.
+to_work "$examples/nginx.conf" | sed 's|access_log off;|access_log /dev/stdout;|' >"$work/nginx.conf"
+grep -q 'access_log /dev/stdout;' "$work/nginx.conf" || diag "the sed on nginx.conf no longer matches"
 # The example as it is, but php-fpm waits a second before it starts (exec: still php-fpm's own
 # pid), so a nginx started before php-fpm listens would show.
 to_work "$examples/php-nginx.conf" |
@@ -131,6 +135,11 @@ fpm_line=$(grep -n 'Terminating' "$work/err" | tail -1 | cut -d: -f1)
 [ -n "$nginx_line" ] && [ -n "$fpm_line" ] && [ "$nginx_line" -lt "$fpm_line" ]
 ok $? "reverse order: nginx got its SIGTERM (line ${nginx_line:-none}) before php-fpm (line ${fpm_line:-none})"
 like "$err" 'exiting, bye-bye' "php-fpm finished its own graceful stop"
+# LogPrefix=yes (php-nginx.conf): both run as uid 1000 and reopen their output.
+like "$err" '^php-fpm \| \[[^]]*\] NOTICE: fpm is running' "LogPrefix: php-fpm's stderr lines start with \"php-fpm | \""
+like "$(cat "$work/out")" '^nginx \| 127\.0\.0\.1 - - \[[^]]*\] "GET /health HTTP/1\.1" 200' \
+	"LogPrefix: nginx (uid 1000) reopened /dev/stdout for its access log: its lines arrive, prefixed"
+is "$(grep -Ev '^(php-fpm|nginx) \| |^usher: ' "$work/err" | head -3)" "" "every stderr line is a prefixed one or usher's own"
 like "$err" '\[notice\] [0-9]+#[0-9]+: exit' "nginx finished its own graceful stop"
 not_me=$(printf '%s' "$work" | sed 's|^/tmp/u|/tmp/[u]|') # a pattern that does not match grep itself
 left=$(grep -l -e "$not_me" /proc/[0-9]*/cmdline 2>/dev/null | grep -v "^/proc/$$/" || true)

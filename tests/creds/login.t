@@ -125,6 +125,18 @@ for runner in "${runners[@]}"; do
 	read -r hang_pid grand_pid < "$T/term.pids"
 	wait_for 30 gone "$grand_pid"; ok $? "$r ... and the helper's grandchild is gone"
 
+	# --- SIGTERM while waiting to retry: 128+15 at once, not after the backoff
+	rm -f "$T/backoff.state"
+	printf '[Login backoff]\nExecStart=%s/login-flaky %s/backoff.state 5\nRetries=3\nRetrySec=2min\n' "$bin" "$T" > "$T/backoff.conf"
+	run_bg "$T/backoff.conf" "$T/backoff.out"
+	wait_for 30 grep -q 'retrying in 2min' "$T/backoff.out"
+	kill -TERM "$pid"
+	wait "$pid"; rc=$?
+	pid=
+	is "$rc" 143 "$r SIGTERM between retries: exit 143"
+	like "$(cat "$T/backoff.out")" 'login "backoff": interrupted by SIGTERM; not starting' "$r ... with a one-line reason"
+	is "$(cat "$T/backoff.state")" 1 "$r ... and no further attempt"
+
 	# --- fails, then succeeds on retry
 	rm -f "$T/flaky.state"
 	cat > "$T/flaky.conf" <<-EOF

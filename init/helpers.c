@@ -16,13 +16,14 @@
 
 enum {
 	LEFTOVER_WAIT_MS = 2000, /* a finished helper's killed leftovers: reaped within this */
+	FLUSH_WAIT_MS = 5000,    /* its output written out to a slow reader of stderr: this long */
 	LEFTOVER_LOOK_MS = 10,
 };
 
 enum stage {
 	IDLE,
 	RUNNING,  /* the attempt's process runs */
-	DRAINING, /* reaped; what was left in its group is dying */
+	DRAINING, /* reaped; what was left in its group is dying, its output is written out */
 	BACKOFF,  /* waiting for the next attempt */
 };
 
@@ -38,7 +39,7 @@ static struct {
 	int stop_signal;          /* SIGTERM/SIGINT came meanwhile */
 	bool too_much;            /* the capture overflowed: killed */
 	long long deadline_ms;    /* BACKOFF: the next attempt; DRAINING: the next look */
-	long long drain_until_ms;
+	long long drain_until_ms, flush_until_ms;
 } h;
 
 static void advance(void);
@@ -104,8 +105,9 @@ static void helper_exited(struct proc *p)
 	/* The engine killed what it left in its group (reap_group); as PID 1 or a subreaper
 	 * usher reaps those, and the next helper starts once they are gone. */
 	h.stage = DRAINING;
-	h.drain_until_ms = now_ms() + LEFTOVER_WAIT_MS;
 	h.deadline_ms = now_ms();
+	h.drain_until_ms = h.deadline_ms + LEFTOVER_WAIT_MS;
+	h.flush_until_ms = h.deadline_ms + FLUSH_WAIT_MS;
 }
 
 /* The attempt's relay options (the engine opens the streams at the start). */
@@ -249,7 +251,11 @@ static void tick(long long now)
 	if (!h.active || now < h.deadline_ms)
 		return;
 	if (h.stage == DRAINING) {
-		if (proc_group_left(&h.proc) && now < h.drain_until_ms) {
+		/* Its output goes out before the line about its end, and before the next helper's. */
+		bool output_left = (h.proc.relay[0] && !relay_idle(h.proc.relay_stream[0])) ||
+				   !relay_idle(h.proc.relay_stream[1]);
+		if ((proc_group_left(&h.proc) && now < h.drain_until_ms) ||
+		    (output_left && now < h.flush_until_ms)) {
 			h.deadline_ms = now + LEFTOVER_LOOK_MS;
 			return;
 		}

@@ -348,6 +348,17 @@ for runner in "${runners[@]}"; do
 	like "$out" "$T/bad.conf:4: \[Login bad\] Environment=.*NOT_SET_ANYWHERE" "$r ... names the line of that assignment"
 done
 
+# --- a helper's output reaches a slow reader of usher's stderr whole, before the next step
+if command -v seq >/dev/null; then
+	printf '[Login many]\nExecStart=%s 1 20000\n' "$(command -v seq)" > "$T/many.conf"
+	"$USHER" --config "$T/many.conf" -- "$bin/login-echo" workload-ran 2>&1 | (sleep 1; cat) > "$T/many.out"
+	is "$(grep -c '^usher: many: [0-9]*$' "$T/many.out")" 20000 "20000 lines of a helper reach a pipe read late: none dropped"
+	unlike "$(cat "$T/many.out")" 'dropped' "... and nothing says so"
+	is "$(grep -n 'workload-ran' "$T/many.out" | cut -d: -f1)" 20001 "... all of them before the workload's output"
+else
+	skip "no seq(1)"
+fi
+
 # --- the helpers run before the services: a service starts only once they all succeeded
 cat > "$T/svc.conf" <<-EOF
 	[Login first]

@@ -19,10 +19,10 @@ fi
 
 # The workload notes each start with the token it got.
 cat > "$T/workload.sh" <<'EOF'
-echo "start $TOKEN" >> "$OUT"
 trap 'exit 0' TERM
 trap 'echo "usr1 $TOKEN" >> "$OUT"' USR1
 echo $$ > "$OUT.pid"
+echo "start $TOKEN" >> "$OUT" # after the traps: the test signals it once this line is there
 while :; do sleep 0.1; done
 EOF
 

@@ -408,14 +408,15 @@ static void register_secrets(const struct env *env)
 			secret_register(strchr(env->vars[i], '=') + 1);
 }
 
-/* Everything but waiting: load, register, log in. 0, or an exit code after printing. */
+/* Everything but waiting: load, register, and point the helpers at it (init runs them).
+ * 0, or an exit code after printing. */
 static int build(struct env *env)
 {
 	if (load_sources(env) != 0)
 		return EXIT_USHER_FAILED;
 	register_secrets(env);
 	if (login_any())
-		return login_run_all(env_vector(env));
+		login_begin(env_vector(env));
 	return 0;
 }
 
@@ -507,22 +508,35 @@ bool creds_watch_changed(void)
 	return config.restart_on_change && watch_changed();
 }
 
+/* A reload's env while its helpers run. */
+static struct env pending = ENV_EMPTY;
+
 int creds_reload(void)
 {
-	struct env env = ENV_EMPTY;
-	if (build(&env) != 0) {
-		env_wipe(&env);
+	env_wipe(&pending);
+	if (build(&pending) != 0) {
+		env_wipe(&pending);
 		return -1;
 	}
-	env_wipe(&current);
-	current = env;
-	usher_info("credentials reloaded: %zu variables", current.len);
 	return 0;
+}
+
+void creds_reload_finish(bool keep)
+{
+	if (!keep) {
+		env_wipe(&pending);
+		return;
+	}
+	env_wipe(&current);
+	current = pending;
+	pending = (struct env)ENV_EMPTY;
+	usher_info("credentials reloaded: %zu variables", current.len);
 }
 
 void creds_wipe(void)
 {
 	env_wipe(&current);
+	env_wipe(&pending);
 	env_wipe(&base);
 	for (size_t i = 0; i < expanded_count; i++)
 		wipe_argv(expanded[i]);

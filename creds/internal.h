@@ -18,10 +18,9 @@ void secret_wipe_all(void);
 /* --- login.c (login half): the [Login NAME] helpers. --- */
 /* True when any helper is configured. */
 bool login_any(void);
-/* Run every configured helper in order; env is the workload's environment, the base of
- * each helper's own (plus its Environment=). Returns 0, or an exit code after printing
- * one line naming the helper (usher: login "acr": timed out after 30s). */
-int login_run_all(char **env);
+/* The next run of the helpers (creds_login_*) expands against env, the workload's
+ * environment to be, the base of each helper's own (plus its Environment=). */
+void login_begin(char **env);
 
 /* --- watch.c (login half): inotify on the directories holding watched files. --- */
 /* Watch the file at path (by name, through its directory: survives rename and the

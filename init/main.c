@@ -2,6 +2,7 @@
  * sandbox preparation, spawn the workload, then hand over to the supervising loop. */
 #include "control.h"
 #include "creds.h"
+#include "helpers.h"
 #include "options.h"
 #include "sandbox.h"
 #include "service-run.h"
@@ -82,8 +83,6 @@ static int workload_build(struct proc *w, bool first)
 
 int workload_prepare_next(struct proc *next)
 {
-	if (creds_reload() != 0)
-		return -1;
 	struct proc built = { .envp = NULL };
 	if (workload_build(&built, false) != 0)
 		return -1;
@@ -162,6 +161,8 @@ int main(int argc, char **argv)
 		rc = services_prepare(settings.creds_used ? creds_env() : environ);
 	if (rc == 0 && (service_count || service_defs[SERVICE_MAIN].has_health_check))
 		rc = service_health_prepare(command_argv ? &w : NULL);
+	if (rc == 0 && creds_login_count())
+		rc = helpers_prepare(); /* they run first in the loop (init/helpers.c) */
 	if (rc != 0) {
 		creds_wipe();
 		return rc;
@@ -169,8 +170,8 @@ int main(int argc, char **argv)
 	w.take_terminal = isatty(STDIN_FILENO);
 	w.signal_group = settings.kill_group;
 	w.plan = sandbox_plan_main();
-	/* With services the workload starts once they are ready (supervise.c). */
-	if (command_argv && !service_count && proc_start(&w) != 0) {
+	/* With services or login helpers the workload starts once they are done (supervise.c). */
+	if (command_argv && !service_count && !creds_login_count() && proc_start(&w) != 0) {
 		creds_wipe();
 		return EXIT_USHER_FAILED;
 	}

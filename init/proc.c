@@ -106,6 +106,8 @@ static int child_fds(const struct proc *p, int in_fd, const int out[2])
 			return p->input == INPUT_FILE ? 5 : 2;
 	} else if (p->input == INPUT_TEXT) {
 		source[0] = in_fd;
+	} else if (p->input == INPUT_FD) {
+		source[0] = p->stdin_fd;
 	}
 	for (int i = 0; i < 3; i++)
 		if (source[i] >= 0 && (source[i] = fcntl(source[i], F_DUPFD_CLOEXEC, 3)) < 0)
@@ -379,12 +381,21 @@ static void finish(struct proc *p, int status)
 	p->state = PROC_IDLE;
 	p->deadline_ms = 0;
 	close_fd(&p->input_fd);
+	/* Whatever is left of its group goes with it (php-fpm's workers would hold its port
+	 * against a restart; az's telemetry uploaders would outlive a login). */
+	if (p->reap_group && p->pid > 0 && kill(-p->pid, SIGKILL) != 0 && errno != ESRCH)
+		usher_warn("%s: kill: %s", p->name, strerror(errno));
 	/* What its pipes hold now; a grandchild's later output still comes until the next run. */
 	for (int k = 0; k < 2; k++)
 		if (p->relay[k])
 			relay_child_exited(p->relay_stream[k]);
 	if (p->exited)
 		p->exited(p);
+}
+
+bool proc_group_left(const struct proc *p)
+{
+	return p->pid > 0 && kill(-p->pid, 0) == 0;
 }
 
 bool proc_reaped(pid_t pid, int status)
@@ -420,8 +431,10 @@ void proc_tick(long long now)
 			p->timed_out = true;
 			proc_stop(p);
 		} else if (p->state == PROC_STOPPING) {
-			usher_warn("%s ignored %s for %ld ms; sending SIGKILL", p->name,
-				   p->kind == PROC_MAIN ? "SIGTERM" : "its stop signal", p->stop_timeout_ms);
+			if (p->kind != PROC_HELPER) /* a helper's one line says it timed out */
+				usher_warn("%s ignored %s for %ld ms; sending SIGKILL", p->name,
+					   p->kind == PROC_MAIN ? "SIGTERM" : "its stop signal",
+					   p->stop_timeout_ms);
 			kill(-p->pid, SIGKILL);
 			kill(p->pid, SIGKILL);
 			p->state = PROC_KILLED;

@@ -13,7 +13,7 @@ struct sandbox_plan;
 struct relay_opts;
 
 enum proc_kind { PROC_MAIN, PROC_SERVICE, PROC_HELPER, PROC_CHECK };
-enum proc_input { INPUT_NULL, INPUT_INHERIT, INPUT_TEXT, INPUT_FILE };
+enum proc_input { INPUT_NULL, INPUT_INHERIT, INPUT_TEXT, INPUT_FILE, INPUT_FD };
 enum proc_state {
 	PROC_IDLE,     /* not started, or reaped */
 	PROC_RUNNING,
@@ -31,6 +31,7 @@ struct proc {
 	const char *input_text;     /* INPUT_TEXT: fed over a non-blocking pipe from the loop */
 	size_t input_len, input_done;
 	const char *input_file;     /* INPUT_FILE */
+	int stdin_fd;               /* INPUT_FD: opened by the caller (who closes it after the start) */
 	int input_fd;               /* the parent's end of the stdin pipe while feeding, else -1 */
 	int out_fd, err_fd;         /* dup2'd to 1 and 2 in the child; -1: inherited */
 	/* The one way a process's output is relayed (init/relay.h: prefix, masking, cap,
@@ -41,6 +42,8 @@ struct proc {
 	const char *cwd;            /* WorkingDirectory=, or NULL */
 	bool take_terminal;         /* the main command on a tty: its group gets the foreground */
 	bool signal_group;          /* stop signals go to the process group, not only the pid */
+	bool reap_group;            /* at its reap, SIGKILL what is left of its group (it leads
+				       its own session: services, helpers) */
 	const sigset_t *child_mask; /* the main command's mask; others get an empty one */
 	long run_timeout_ms;        /* helpers and checks: stopped after this long; 0: never */
 	long stop_timeout_ms;       /* kill_signal to SIGKILL */
@@ -86,6 +89,8 @@ void proc_relay_finish(void);
 void proc_signal(const struct proc *p, int sig);
 /* kill_signal + SIGCONT, SIGKILL after stop_timeout_ms. Nothing if not running. */
 void proc_stop(struct proc *p);
+/* True while processes of p's last group are left (zombies not yet reaped included). */
+bool proc_group_left(const struct proc *p);
 /* The reaper's: true if pid was one of the registered procs (p->exited has run). */
 bool proc_reaped(pid_t pid, int status);
 /* The earliest deadline of a registered proc, 0 if none. */

@@ -383,6 +383,17 @@ void relay_child_exited(unsigned id)
 	}
 }
 
+bool relay_idle(unsigned id)
+{
+	if (id >= stream_count || !streams[id].open)
+		return true;
+	const struct stream *s = &streams[id];
+	int unread = 0;
+	if (s->fd >= 0 && (ioctl(s->fd, FIONREAD, &unread) != 0 || unread > 0))
+		return false;
+	return s->in_start == s->in_len && s->out_pos == s->out_len;
+}
+
 static void wipe_stream(struct stream *s)
 {
 	if (!s->in)

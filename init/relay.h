@@ -56,6 +56,9 @@ long long relay_next_deadline(void);
  * leftover grandchild could hold forever), flush its partial line, and keep relaying whatever
  * still arrives until relay_close(). */
 void relay_child_exited(unsigned id);
+/* True when stream id holds nothing more to relay: its pipe empty (or at EOF), every byte
+ * read written out. Not open: true. */
+bool relay_idle(unsigned id);
 /* Stop relaying stream id: flush what is buffered (as far as it can without blocking), close. */
 void relay_close(unsigned id);
 

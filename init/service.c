@@ -60,7 +60,8 @@ static int prepare_one(struct svc *s, const struct service_def *d, char **env)
 	s->proc = (struct proc){
 		.name = d->name, .kind = PROC_SERVICE, .argv = argv, .envp = envp,
 		.input = INPUT_NULL, .out_fd = -1, .err_fd = -1, .cwd = d->working_directory,
-		.signal_group = true, .kill_signal = d->kill_signal, .plan = d->sandbox,
+		.signal_group = true, .reap_group = true, .kill_signal = d->kill_signal,
+		.plan = d->sandbox,
 		.stop_timeout_ms = d->stop_timeout_ms, .exited = svc_exited, .owner = s,
 	};
 	if (proc_resolve(&s->proc, path) != 0) {
@@ -274,10 +275,6 @@ static void svc_exited(struct proc *p)
 	struct svc *s = p->owner;
 	const struct service_def *d = s->def;
 	long long now = now_ms();
-	/* Whatever is left of its process group goes with it (php-fpm's workers would hold its
-	 * port against the restart). It leads its own session: the group is its pid. */
-	if (kill(-p->pid, SIGKILL) != 0 && errno != ESRCH)
-		usher_warn("service \"%s\": kill: %s", d->name, strerror(errno));
 	int code = supervise_exit_code(p->status);
 	bool success = !service_health_ended(s) && !p->exec_error && exit_is_success(d, p->status);
 	if (s->checking)

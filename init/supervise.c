@@ -4,6 +4,7 @@
  * with nothing but the main command to watch, in sigtimedwait() as tini does. */
 #include "supervise.h"
 #include "creds.h"
+#include "helpers.h"
 #include "options.h"
 #include "service-run.h"
 #include "signals.h"
@@ -53,6 +54,9 @@ static struct {
 	int signal_fd;         /* opened the first time something else needs polling */
 	bool exit_forced;      /* supervise_exit(): its code wins over the workload's */
 	long long stop_from_ms; /* the services' stop began: the grace period counts from here */
+	bool startup_helpers;  /* the login helpers run before services and the main command */
+	bool helpers_over;     /* ... and have just ended, with helpers_rc */
+	int helpers_rc;
 	struct proc next;
 } sv;
 
@@ -84,6 +88,7 @@ static void start_final_stop(void)
 /* The workload is gone (or there is none): the services, then the final sweep. */
 static void begin_shutdown(void)
 {
+	helpers_interrupt(SIGTERM); /* a reload's helpers: nothing will use what they do */
 	if (service_count && sv.phase != SERVICES && sv.phase != STOPPING) {
 		sv.phase = SERVICES;
 		sv.stop_from_ms = now_ms();
@@ -191,6 +196,11 @@ static void forward(int sig)
 	int to = signal_rewritten(sig);
 	/* signal_name() only when debugging: formatting would touch pages trimmed away. */
 	bool debugging = usher_verbosity >= 3;
+	if ((sig == SIGTERM || sig == SIGINT) && helpers_running()) {
+		helpers_interrupt(sig); /* at a reload the workload gets the signal too */
+		if (sv.startup_helpers)
+			return;
+	}
 	if (service_count && (!sv.main || sv.main->state == PROC_IDLE) && sv.phase == RUNNING) {
 		/* No main command (yet): a stop signal stops everything, others go to every
 		 * service. Exit 0 when there is no main command, else 128+N: it never ran. */
@@ -213,9 +223,28 @@ static void forward(int sig)
 		usher_debug("forwarded %s to %d", signal_name(to), (int)sv.main->pid);
 }
 
+static const char reload_failed[] =
+	"reload failed; the workload keeps running with its current environment";
+
+/* The reload's helpers are over (they ran in this loop while the workload kept running). */
+static void reload_helpers_done(int rc)
+{
+	creds_reload_finish(rc == 0);
+	if (rc != 0 || workload_prepare_next(&sv.next) != 0) {
+		usher_err("%s", reload_failed);
+		return;
+	}
+	if (sv.phase != RUNNING || !sv.main || sv.main->state == PROC_IDLE)
+		return; /* it ended meanwhile */
+	sv.phase = RESTARTING;
+	sv.stop_requested = false;
+	sv.main->stop_timeout_ms = settings.grace_ms;
+	proc_stop(sv.main);
+}
+
 static void reload(const char *why)
 {
-	if (sv.phase == RESTARTING) {
+	if (sv.phase == RESTARTING || helpers_running()) {
 		/* A second file rendered moments after the first must not be lost. */
 		sv.reload_pending = true;
 		return;
@@ -223,14 +252,34 @@ static void reload(const char *why)
 	if (sv.phase != RUNNING || !sv.main || sv.main->state == PROC_IDLE)
 		return;
 	usher_info("%s: reloading credentials", why);
-	if (workload_prepare_next(&sv.next) != 0) {
-		usher_err("reload failed; the workload keeps running with its current environment");
+	if (creds_reload() != 0) {
+		usher_err("%s", reload_failed);
 		return;
 	}
-	sv.phase = RESTARTING;
-	sv.stop_requested = false;
-	sv.main->stop_timeout_ms = settings.grace_ms;
-	proc_stop(sv.main);
+	if (!helpers_run(reload_helpers_done))
+		reload_helpers_done(0);
+}
+
+static void startup_helpers_done(int rc)
+{
+	sv.startup_helpers = false;
+	sv.helpers_over = true;
+	sv.helpers_rc = rc;
+}
+
+/* The start-up helpers are over: on to the services and the main command, or stop. */
+static void after_startup_helpers(void)
+{
+	sv.helpers_over = false;
+	if (sv.helpers_rc == 0) {
+		if (service_count)
+			services_start();
+		return;
+	}
+	sv.exit_code = sv.helpers_rc; /* the workload never ran */
+	sv.exit_forced = true;
+	sv.phase = STOPPING;
+	sv.final_stop_due = true;
 }
 
 static void handle_signal(int sig)
@@ -378,12 +427,20 @@ int supervise(struct proc *main_proc, bool is_pid1)
 	sv.signal_fd = -1;
 	sigset_t handled;
 	signal_fill_handled(&handled);
-	if (service_count)
-		services_start();
+	/* The login helpers first; services and the main command once they succeeded. */
+	sv.startup_helpers = true;
+	if (!helpers_run(startup_helpers_done)) {
+		sv.startup_helpers = false;
+		if (service_count)
+			services_start();
+	}
 	reap_all(); /* the workload may be gone already */
 	bool trimmed = false, main_started = sv.main && sv.main->state != PROC_IDLE;
 	for (;;) {
-		if (sv.phase == RUNNING && sv.main && !main_started && services_settled()) {
+		if (sv.helpers_over)
+			after_startup_helpers();
+		if (sv.phase == RUNNING && sv.main && !main_started && !sv.startup_helpers &&
+		    services_settled()) {
 			main_started = true;
 			start_next_workload();
 		}

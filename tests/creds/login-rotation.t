@@ -19,8 +19,10 @@ fi
 
 # The workload notes each start with the token it got.
 cat > "$T/workload.sh" <<'EOF'
-echo "start $TOKEN" >> "$OUT"
 trap 'exit 0' TERM
+trap 'echo "usr1 $TOKEN" >> "$OUT"' USR1
+echo $$ > "$OUT.pid"
+echo "start $TOKEN" >> "$OUT" # after the traps: the test signals it once this line is there
 while :; do sleep 0.1; done
 EOF
 
@@ -87,5 +89,61 @@ mv -T "$T/vol/..data_tmp" "$T/vol/..data"
 wait_for 60 grep -qx 'start six' "$T/out"; ok $? "the ..data swap restarts the workload with the new value"
 is "$(cat "$T/fed")" "six" "... the helpers got the new value"
 stop
+
+# --- the helpers of a reload run in usher's loop: the workload keeps running and getting its
+# signals meanwhile; a SIGTERM then interrupts the helper and still stops the workload.
+cat > "$T/slow.conf" <<EOF
+[Login slow]
+ExecStart=$bin/login-hang --pidfile $T/slow.pids --release $T/slow.go
+TimeoutSec=2min
+EOF
+mkdir "$T/slow"
+render "$T/slow" seven 0
+touch "$T/slow.go"
+: > "$T/out"
+"$USHER" --config "$T/slow.conf" --restart-on-change --env OUT="$T/out" --env-file "$T/slow/acr.env" \
+	-- /bin/sh "$T/workload.sh" 2> "$T/err" &
+pid=$!
+wait_for 60 grep -q '^start seven' "$T/out"
+rm -f "$T/slow.go" "$T/slow.pids"
+render "$T/slow" eight 0
+wait_for 60 test -s "$T/slow.pids"; ok $? "a rotation starts the slow helper"
+kill -USR1 "$pid"
+wait_for 30 grep -qx 'usr1 seven' "$T/out"; ok $? "... while it runs, usher still forwards signals to the old workload"
+is "$(grep -c '^start' "$T/out")" 1 "... which is not restarted before the helper is done"
+touch "$T/slow.go"
+wait_for 60 grep -qx 'start eight' "$T/out"; ok $? "once it succeeded, the workload restarts with the new value"
+rm -f "$T/slow.go" "$T/slow.pids"
+render "$T/slow" nine 0
+wait_for 60 test -s "$T/slow.pids"
+read -r slow_pid _ < "$T/slow.pids"
+kill -TERM "$pid"
+wait "$pid"; rc=$?
+pid=
+is "$rc" 0 "SIGTERM during a reload's helper: the workload is stopped as asked (its trap exits 0)"
+like "$(cat "$T/err")" 'login "slow": interrupted by SIGTERM; not starting' "... the helper is interrupted, one line"
+gone() { [ ! -e "/proc/$1" ] || grep -q '^State:.*Z' "/proc/$1/status"; }
+wait_for 30 gone "$slow_pid"; ok $? "... and killed"
+is "$(grep -c 'start nine' "$T/out")" 0 "... and the new environment is never used"
+
+# The workload exits while a reload's helper runs: usher ends with its code, the helper killed.
+: > "$T/out"
+render "$T/slow" ten 0
+touch "$T/slow.go"
+"$USHER" --config "$T/slow.conf" --restart-on-change --env OUT="$T/out" --env-file "$T/slow/acr.env" \
+	-- /bin/sh "$T/workload.sh" 2> "$T/err" &
+pid=$!
+wait_for 60 grep -q '^start ten' "$T/out"
+rm -f "$T/slow.go" "$T/slow.pids"
+render "$T/slow" eleven 0
+wait_for 60 test -s "$T/slow.pids"
+read -r slow_pid _ < "$T/slow.pids"
+start=$(date +%s)
+kill -KILL "$(cat "$T/out.pid")"
+wait "$pid"; rc=$?
+pid=
+is "$rc" 137 "the workload killed during a reload's helper: usher exits 137"
+ok $(( $(date +%s) - start < 30 ? 0 : 1 )) "... at once, not after the helper's 2 min timeout"
+wait_for 30 gone "$slow_pid"; ok $? "... and the helper is gone"
 
 done_testing

@@ -9,12 +9,10 @@ T=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; rm -rf "$T"' EXIT
 
-# The runners: usher itself when it links, and login-driver (the login half alone, as init
-# calls it); every check below runs against each one that exists.
-runners=()
-if [ -x "${USHER:-}" ]; then runners+=(usher); fi
-if [ -x "$bin/login-driver" ]; then runners+=(driver); fi
-[ ${#runners[@]} -gt 0 ] || { ok 1 "no usher and no login-driver to test"; done_testing; exit; }
+# The runner: usher (the login half no longer runs processes on its own: init/helpers.c runs
+# each attempt on the process engine, so there is no separate driver to test).
+[ -x "${USHER:-}" ] || { skip "usher is not built"; done_testing; exit; }
+runners=(usher)
 
 # run CONF [COMMAND...] — the login phase with $T/env loaded, then COMMAND as the workload.
 # run_bg CONF OUT — the same in the background, $pid being usher's own pid.
@@ -127,6 +125,18 @@ for runner in "${runners[@]}"; do
 	read -r hang_pid grand_pid < "$T/term.pids"
 	wait_for 30 gone "$grand_pid"; ok $? "$r ... and the helper's grandchild is gone"
 
+	# --- SIGTERM while waiting to retry: 128+15 at once, not after the backoff
+	rm -f "$T/backoff.state"
+	printf '[Login backoff]\nExecStart=%s/login-flaky %s/backoff.state 5\nRetries=3\nRetrySec=2min\n' "$bin" "$T" > "$T/backoff.conf"
+	run_bg "$T/backoff.conf" "$T/backoff.out"
+	wait_for 30 grep -q 'retrying in 2min' "$T/backoff.out"
+	kill -TERM "$pid"
+	wait "$pid"; rc=$?
+	pid=
+	is "$rc" 143 "$r SIGTERM between retries: exit 143"
+	like "$(cat "$T/backoff.out")" 'login "backoff": interrupted by SIGTERM; not starting' "$r ... with a one-line reason"
+	is "$(cat "$T/backoff.state")" 1 "$r ... and no further attempt"
+
 	# --- fails, then succeeds on retry
 	rm -f "$T/flaky.state"
 	cat > "$T/flaky.conf" <<-EOF
@@ -155,7 +165,7 @@ for runner in "${runners[@]}"; do
 		ExecStart=$bin/login-echo --lines --env password --no-newline half-\${username}
 		StandardInputText=the password is \${password}
 		[Login long]
-		ExecStart=$bin/login-echo --long 4090
+		ExecStart=$bin/login-echo --long 16380
 		StandardInputText=\${password}
 	EOF
 	out=$(run "$T/print.conf" 2>&1); rc=$?
@@ -165,7 +175,7 @@ for runner in "${runners[@]}"; do
 	like "$out" 'usher: print: stdin: \*\*\*' "$r stdout line masked"
 	like "$out" 'usher: print: stdin to stderr: \*\*\*' "$r stderr line masked"
 	like "$out" 'usher: print: env password: \(unset\)' "$r a loaded secret is not in the helper's environment"
-	like "$out" 'usher: long: \*\*\*end' "$r a secret across usher's 4 KiB line buffer is masked whole"
+	like "$out" 'usher: long: \*\*\*end' "$r a secret across the relay's 16 KiB line buffer is masked whole"
 	unlike "$out" "${secret:0:8}" "$r ... no piece of it is printed either"
 	like "$out" 'usher: print: half-\*\*\*' "$r a last line without a newline is printed, masked"
 	unlike "$out" 'app-0000-1111' "$r every loaded value is masked (username too)"
@@ -303,6 +313,19 @@ for runner in "${runners[@]}"; do
 	is "$s1" 1 "$r control: a secret in Environment= is found in /proc/PID/environ"
 	leaks "$T/scan.out"; ok $(( ! $? )) "$r ... and never in usher's output"
 
+	# --- a captured stdout is bounded: more than 64 KiB fails the helper; StandardOutput=null
+	printf '[Login big]\nExecStart=%s/login-echo --long 70000\nStandardOutput=capture\n' "$bin" > "$T/big.conf"
+	out=$(run "$T/big.conf" 2>&1); rc=$?
+	is "$rc" 125 "$r a captured stdout over 64 KiB: exit 125"
+	like "$out" 'usher: login "big": wrote more than 64 KiB to a captured stdout' "$r ... one line says so"
+	unlike "$out" 'xxxxxxxx' "$r ... and none of it is printed"
+	unlike "$out" 'workload-ran' "$r ... the workload did not start"
+	printf '[Login quiet]\nExecStart=%s/login-echo --long 10\nStandardOutput=null\n' "$bin" > "$T/quiet.conf"
+	out=$(run "$T/quiet.conf" 2>&1); rc=$?
+	is "$rc" 0 "$r StandardOutput=null: exit 0"
+	unlike "$out" 'usher: quiet:' "$r ... its stdout is discarded"
+	like "$out" 'workload-ran' "$r ... and the workload ran"
+
 	# --- config errors name file and line
 	printf '[Login bad]\nExecStart=/bin/true\nTimeoutSecs=5\n' > "$T/bad.conf"
 	out=$(run "$T/bad.conf" 2>&1); rc=$?
@@ -324,5 +347,35 @@ for runner in "${runners[@]}"; do
 	is "$rc" 125 "$r unset variable in Environment=: exit 125"
 	like "$out" "$T/bad.conf:4: \[Login bad\] Environment=.*NOT_SET_ANYWHERE" "$r ... names the line of that assignment"
 done
+
+# --- a helper's output reaches a slow reader of usher's stderr whole, before the next step
+if command -v seq >/dev/null; then
+	printf '[Login many]\nExecStart=%s 1 20000\n' "$(command -v seq)" > "$T/many.conf"
+	"$USHER" --config "$T/many.conf" -- "$bin/login-echo" workload-ran 2>&1 | (sleep 1; cat) > "$T/many.out"
+	is "$(grep -c '^usher: many: [0-9]*$' "$T/many.out")" 20000 "20000 lines of a helper reach a pipe read late: none dropped"
+	unlike "$(cat "$T/many.out")" 'dropped' "... and nothing says so"
+	is "$(grep -n 'workload-ran' "$T/many.out" | cut -d: -f1)" 20001 "... all of them before the workload's output"
+else
+	skip "no seq(1)"
+fi
+
+# --- the helpers run before the services: a service starts only once they all succeeded
+cat > "$T/svc.conf" <<-EOF
+	[Login first]
+	ExecStart=$bin/login-hang --stdin-to $T/helper.done --release $T/secret
+	[Service svc]
+	ExecStart=/bin/sh -c 'if test -e $T/helper.done; then echo after; else echo before; fi > $T/svc.tmp; mv $T/svc.tmp $T/svc.saw; exec sleep 100'
+	ReadyCheck=file:$T/svc.saw
+EOF
+rm -f "$T/helper.done" "$T/svc.saw"
+out=$(timeout 60 "$USHER" --config "$T/svc.conf" -- /bin/cat "$T/svc.saw" 2>&1); rc=$?
+is "$rc" 0 "helpers and a service: exit 0"
+like "$out" '^after$' "the service started after the helper had run"
+rm -f "$T/helper.done" "$T/svc.saw"
+sed -i 's|^ExecStart=.*login-hang.*|ExecStart='"$bin"'/login-echo --exit 3|' "$T/svc.conf"
+out=$(timeout 60 "$USHER" --config "$T/svc.conf" -- /bin/cat "$T/svc.saw" 2>&1); rc=$?
+is "$rc" 125 "a failing helper: exit 125"
+like "$out" 'login "first": exited with status 3' "... one line names it"
+[ ! -e "$T/svc.saw" ]; ok $? "... and the service never started"
 
 done_testing

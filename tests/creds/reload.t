@@ -7,9 +7,9 @@ umask 077
 
 # The workload notes each start with the token it got, and each SIGHUP it receives.
 cat > "$tmp/workload.sh" <<'X'
-echo "start $TOKEN" >> "$OUT"
 trap 'echo hup >> "$OUT"' HUP
 trap 'exit 0' TERM
+echo "start $TOKEN" >> "$OUT" # after the traps: the test signals it once this line is there
 while :; do sleep 0.1; done
 X
 render() { printf 'TOKEN=%s\n' "$1" > "$tmp/app.env.tmp"; mv "$tmp/app.env.tmp" "$tmp/app.env"; }

@@ -44,6 +44,32 @@ printf '[Login dir]\nExecStart=/bin/cat\nStandardInput=file:%s\n' "$tmp" >"$tmp/
 refused "StandardInput=file:DIR" 'login "dir": StandardInput=file:.*: not a regular file' \
 	"${U[@]}" --config "$tmp/login.conf" -- "${started[@]}"
 
+# --- 2. a flooding helper cannot outlast TimeoutSec=: bounded reads, a forward cap ---------
+# 3000 loaded secrets that all start with the byte `yes` prints make every line costly to
+# mask; before the fix the relay read until the pipe was empty and never saw the deadline.
+awk 'BEGIN { srand(8); for (i = 0; i < 3000; i++) {
+	v = "y"; for (j = 0; j < 19; j++) v = v sprintf("%x", int(rand() * 16)); print "S" i "=" v } }' \
+	>"$tmp/many.env"
+chmod 600 "$tmp/many.env"
+printf '[Login flood]\nExecStart=yes\nTimeoutSec=2s\nTimeoutStopSec=1s\n' >"$tmp/flood.conf"
+rm -f "$tmp/started"
+bounded 120 "${U[@]}" --config "$tmp/flood.conf" --env-file "$tmp/many.env" -- "${started[@]}"
+is "$rc" 125 "a helper flooding its output, 3000 secrets to mask, TimeoutSec=2s: exit 125"
+ok $(( took_ms < 10000 ? 0 : 1 )) "... ends at about 2 s (took ${took_ms} ms; bound 10 s)"
+like "$err" 'usher: login "flood": timed out after 2s' "... and says it timed out"
+lines=$(grep -c '^usher: flood: y$' "$tmp/err")
+ok $(( lines > 100 && lines <= 131072 ? 0 : 1 )) "... what it forwarded is whole lines, at most the cap ($lines lines)"
+[ ! -e "$tmp/started" ]; ok $? "... the workload never started"
+# The cap itself (cheap lines, so any build reaches it): 256 KiB of `y\n` forwarded, the rest
+# dropped with one note when it starts and a count at the end.
+bounded 120 "${U[@]}" --config "$tmp/flood.conf" -- "${started[@]}"
+is "$rc" 125 "a flooding helper without secrets: exit 125"
+is "$(grep -c '^usher: flood: y$' "$tmp/err")" 131072 "... exactly the cap (256 KiB) of its lines is forwarded"
+is "$(grep -c 'output over 262144 bytes; the rest is dropped' "$tmp/err")" 1 "... one note when the cap is reached"
+like "$(grep 'bytes of output dropped' "$tmp/err")" '^usher: login "flood": [0-9]+ bytes of output dropped$' \
+	"... and the count of what was dropped at the end"
+like "$(tail -n 1 "$tmp/err")" 'usher: login "flood": timed out after 2s$' "... then the line that it timed out"
+
 # --- 3. durations are bounded: no overflow, a documented maximum (576h = 24 days) ----------
 refused "--grace 9999999999h" "--grace: '9999999999h' is not a duration" \
 	"${U[@]}" --grace 9999999999h -- "${started[@]}"

@@ -76,6 +76,7 @@ static int prepare_one(struct svc *s, const struct service_def *d, char **env)
 	s->check.fd = -1;
 	s->check_proc = (struct proc){ .name = d->name, .kind = PROC_CHECK, .input = INPUT_NULL,
 				       .out_fd = -1, .err_fd = -1, .signal_group = true,
+				       .plan = d->sandbox, .cwd = d->working_directory, /* as its service */
 				       .kill_signal = SIGKILL, .exited = check_exited, .owner = s };
 	if (d->has_ready_check && d->ready_check.kind == CHECK_EXEC) {
 		s->check_proc.argv = d->ready_check.exec_argv;

@@ -52,6 +52,13 @@ service User=alice "EnvironmentFile=$T/home.env"
 saw
 is "$(var HOME)" /from-file "User=alice EnvironmentFile= with HOME: the file's HOME is kept"
 
+# A ReadyCheck=exec: runs as its service does (User=, as HealthCheck=exec: does): `id -u` prints
+# a line of its own on usher's stdout.
+printf '[Service web]\nExecStart=/bin/sleep 30\nUser=alice\nReadyCheck=exec:/usr/bin/id -u\n' >"$T/svc.conf"
+saw
+is "$(cat "$T/rc")" 0 "User=alice with ReadyCheck=exec: usher exits 0"
+is "$(grep -x '[0-9]*' "$T/out" | head -n 1)" 1000 "... the ReadyCheck ran as the service's uid 1000, not as root"
+
 # The main command's rule: a HOME the credentials set on purpose (not usher's own) stays.
 service User=alice
 in_image_pid1 env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root "$PROGS/usher" --env HOME=/keep \

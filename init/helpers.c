@@ -29,7 +29,6 @@ enum stage {
 
 static struct {
 	enum stage stage;
-	bool active;
 	unsigned index;
 	void (*done)(int rc);
 	struct proc proc;
@@ -41,12 +40,15 @@ static struct {
 	long long deadline_ms;    /* BACKOFF: the next attempt; DRAINING: the next look */
 	long long drain_until_ms, flush_until_ms;
 } h;
+/* Outside h: the bare start reads only this, and it sits with the start's state
+ * (build/start-layout.ld), so h's pages are never touched without helpers. */
+static bool helpers_active;
 
 static void advance(void);
 
 static void finish(int rc)
 {
-	h.active = false;
+	helpers_active = false;
 	h.stage = IDLE;
 	creds_login_finish();
 	h.done(rc);
@@ -173,7 +175,7 @@ static bool start_attempt(void)
 
 static void advance(void)
 {
-	while (h.active && h.stage == IDLE) {
+	while (helpers_active && h.stage == IDLE) {
 		if (h.stop_signal) {
 			finish(creds_login_interrupted(h.index < creds_login_count() ? h.index : 0,
 						       h.stop_signal));
@@ -209,7 +211,7 @@ static void kill_now(void)
 
 void helpers_interrupt(int sig)
 {
-	if (!h.active || h.stop_signal)
+	if (!helpers_active || h.stop_signal)
 		return;
 	h.stop_signal = sig;
 	if (h.stage == RUNNING)
@@ -243,12 +245,12 @@ static void handle(const struct pollfd *fds, unsigned count)
 
 static long long deadline(void)
 {
-	return h.active && (h.stage == BACKOFF || h.stage == DRAINING) ? h.deadline_ms : 0;
+	return helpers_active && (h.stage == BACKOFF || h.stage == DRAINING) ? h.deadline_ms : 0;
 }
 
 static void tick(long long now)
 {
-	if (!h.active || now < h.deadline_ms)
+	if (!helpers_active || now < h.deadline_ms)
 		return;
 	if (h.stage == DRAINING) {
 		/* Its output goes out before the line about its end, and before the next helper's. */
@@ -297,12 +299,12 @@ bool helpers_run(void (*done)(int rc))
 	h.index = 0;
 	h.stop_signal = 0;
 	h.stage = IDLE;
-	h.active = true;
+	helpers_active = true;
 	advance();
 	return true;
 }
 
 bool helpers_running(void)
 {
-	return h.active;
+	return helpers_active;
 }

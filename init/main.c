@@ -159,7 +159,7 @@ int main(int argc, char **argv)
 		rc = workload_build(&w, true);
 	if (rc == 0 && service_count)
 		rc = services_prepare(settings.creds_used ? creds_env() : environ);
-	if (rc == 0 && (service_count || service_defs[SERVICE_MAIN].has_health_check))
+	if (rc == 0 && (service_count || service_main_has_check()))
 		rc = service_health_prepare(command_argv ? &w : NULL);
 	if (rc == 0 && creds_login_count())
 		rc = helpers_prepare(); /* they run first in the loop (init/helpers.c) */

@@ -366,12 +366,22 @@ int service_set(unsigned index, const char *key, const char *value, const char *
 	return bad(d, where, NULL, "unknown key %s=", key);
 }
 
+/* Whether [Service] had a Health*= key: the bare start reads this small flag, not the last
+ * of service_defs[] (its own page: build/start-layout.ld). */
+static bool main_keys_given;
+
+bool service_main_has_check(void)
+{
+	return main_keys_given && service_defs[SERVICE_MAIN].has_health_check;
+}
+
 /* The main command has no Restart=: usher cannot run it again by itself (its exit is usher's),
  * so HealthAction=restart is refused; stop (usher exits, the container's restart policy starts
  * it again, as a Kubernetes liveness probe does) is its default. */
 int service_main_health_set(const char *key, const char *value, const char *where)
 {
 	struct service_def *d = &service_defs[SERVICE_MAIN];
+	main_keys_given = true;
 	if (!d->name)
 		*d = (struct service_def){ .name = "main", .health_interval_ms = 30000,
 					   .health_timeout_ms = 30000, .health_retries = 3,
@@ -488,7 +498,7 @@ int service_defs_finish(void)
 		if (check_service(&service_defs[i]) != 0)
 			return EXIT_USHER_FAILED;
 	struct service_def *m = &service_defs[SERVICE_MAIN];
-	if (m->has_health_check && parse_stored_check(&m->health_check, m->where) != 0)
+	if (service_main_has_check() && parse_stored_check(&m->health_check, m->where) != 0)
 		return EXIT_USHER_FAILED;
 	if (prepare_sandboxes() != 0)
 		return EXIT_USHER_FAILED;
@@ -524,6 +534,7 @@ void service_defs_reset(void)
 	}
 	free_check(&service_defs[SERVICE_MAIN].health_check);
 	memset(&service_defs[SERVICE_MAIN], 0, sizeof service_defs[SERVICE_MAIN]);
+	main_keys_given = false;
 	for (size_t i = 0; i < pending_count; i++)
 		free(pendings[i].name);
 	free(pendings);

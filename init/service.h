@@ -52,6 +52,8 @@ struct service_def {
 enum { SERVICE_MAIN = SERVICE_MAX };
 extern struct service_def service_defs[SERVICE_MAX + 1];
 extern unsigned service_count;
+/* service_defs[SERVICE_MAIN] has a HealthCheck= (the main command's). */
+bool service_main_has_check(void);
 
 /* config.c: "[Service NAME]" opens service NAME (a new one, or an error if NAME repeats);
  * returns its index, or -1 after printing. */

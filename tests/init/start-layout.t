@@ -59,8 +59,25 @@ check_binary() { # LABEL FILE
 	is "$loads" 2 "$label: two segments (code and read-only data together: -z noseparate-code)"
 }
 
+# What the layout is for: the page faults of a bare start as PID 1 of a new PID namespace,
+# usher's own (with the workload's subtracted). The floor (bench/floor.c: vfork, exec, wait)
+# takes 6 here; usher took 10-11 before its start-path state and code were regrouped.
+faults_of_usher() {
+	local counter="$BUILD_ROOT/tests/init/fault-count" probe="$BUILD_ROOT/tests/init/probe" alone with
+	alone=$("$counter" 5 "$probe" true) && with=$("$counter" 5 "$USHER" -- "$probe" true) ||
+		return 1
+	echo $((with - alone))
+}
+
 if [ "${STATIC_BUILD:-0}" = 1 ]; then
 	check_binary "release" "$USHER"
+	if [ "$(id -u)" = 0 ]; then
+		own=$(faults_of_usher)
+		[ -n "$own" ] && [ "$own" -le 7 ]
+		ok $? "a bare start as PID 1 takes at most 7 page faults of usher's own (took ${own:-?})"
+	else
+		skip "a new PID namespace needs root"
+	fi
 	if [ -x "$BUILD_ROOT/arm64/usher" ]; then
 		check_binary "arm64" "$BUILD_ROOT/arm64/usher"
 	else

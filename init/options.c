@@ -274,6 +274,10 @@ static int apply_usher_variable(const char *assignment)
 static int apply_environment(char **envp)
 {
 	for (char **e = envp; *e; e++) {
+		/* Most of a container's environment is none of these: the first letter says so
+		 * without walking each value (PATH, long secrets) to its '='. */
+		if (**e != 'U' && **e != 'T' && **e != 'D')
+			continue;
 		const char *value = strchr(*e, '=');
 		if (!value)
 			continue;

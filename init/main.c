@@ -13,6 +13,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,18 @@ int workload_prepare_next(struct proc *next)
 	return 0;
 }
 
+/* Whether usher's session has a controlling terminal (stdin aside): a container's
+ * without -t has none. Unsure (no /dev/tty, say) counts as yes: a session of its own
+ * for the workload is the safe side. */
+static bool session_has_terminal(void)
+{
+	int fd = open("/dev/tty", O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return errno != ENXIO;
+	close(fd);
+	return true;
+}
+
 static void become_subreaper(bool is_pid1, pid_t self)
 {
 	if (is_pid1 && !settings.subreaper)
@@ -168,6 +181,7 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	w.take_terminal = isatty(STDIN_FILENO);
+	w.keep_session = !w.take_terminal && !session_has_terminal();
 	w.signal_group = settings.kill_group;
 	w.plan = sandbox_plan_main();
 	/* With services or login helpers the workload starts once they are done (supervise.c). */

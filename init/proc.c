@@ -128,11 +128,13 @@ become(const struct proc *p, bool sandboxed, int in_fd, const int out[2], int re
 {
 	struct exec_report report = { 1, 0 };
 	bool main = p->kind == PROC_MAIN;
-	/* Its own process group either way (-g signals it). Without a terminal, its own
-	 * session too, as dumb-init does: with autogroup scheduling the workload then wakes
-	 * without waiting behind usher's group. With a terminal the session must stay, or
-	 * the workload would lose it. */
-	if (p->take_terminal ? setpgid(0, 0) != 0 : setsid() < 0)
+	/* Its own process group either way (-g signals it). A session of its own only where
+	 * a terminal could reach it: usher's session has a controlling terminal that is not
+	 * on stdin (services and helpers always, so they never get one). With the terminal on
+	 * stdin the session must stay, or the workload would lose it; with none, setsid()
+	 * only costs a start (a new autogroup: docs/benchmarks.md) and changes nothing. */
+	bool own_group_only = p->take_terminal || p->keep_session;
+	if (own_group_only ? setpgid(0, 0) != 0 : setsid() < 0)
 		goto fail;
 	/* SIGTTOU is still blocked here, so taking the foreground works from the background. */
 	if (p->take_terminal && tcsetpgrp(STDIN_FILENO, getpid()) != 0 && errno != ENOTTY &&
@@ -175,7 +177,7 @@ fail:
 	}
 	if (main && report.step != 6)
 		usher_err("%s: %s", report.step == 3 ? p->path : report.step == 4 ? p->cwd
-				    : p->take_terminal ? "setpgid" : "setsid", strerror(report.error));
+				    : own_group_only ? "setpgid" : "setsid", strerror(report.error));
 	if (report.step != 3)
 		_exit(EXIT_USHER_FAILED);
 	_exit(report.error == ENOENT || report.error == ENOTDIR ? EXIT_NOT_FOUND : EXIT_NOT_EXECUTABLE);
@@ -261,8 +263,8 @@ int proc_start(struct proc *p)
 	 * signal is forwarded to it. EACCES means the child already exec'd: fine. Not for a
 	 * child that makes its own session: a group leader cannot (the loop copes with the
 	 * moment before it has, see proc_signal()). */
-	if (!fast && p->take_terminal && setpgid(pid, pid) != 0 && errno != EACCES &&
-	    errno != ESRCH)
+	if (!fast && (p->take_terminal || p->keep_session) && setpgid(pid, pid) != 0 &&
+	    errno != EACCES && errno != ESRCH)
 		usher_warn("setpgid(%d): %s", (int)pid, strerror(errno));
 	proc_feed_input(p);
 	return 0;

@@ -41,6 +41,8 @@ struct proc {
 	unsigned relay_stream[2];   /* by proc_register(): the stream ids (relay_captured()) */
 	const char *cwd;            /* WorkingDirectory=, or NULL */
 	bool take_terminal;         /* the main command on a tty: its group gets the foreground */
+	bool keep_session;          /* the main command when usher has no controlling terminal:
+				       its own group in usher's session (no setsid, see become()) */
 	bool signal_group;          /* stop signals go to the process group, not only the pid */
 	bool reap_group;            /* at its reap, SIGKILL what is left of its group (it leads
 				       its own session: services, helpers) */

@@ -46,6 +46,7 @@ static struct {
 	struct proc *main;     /* the main command */
 	int exit_code;
 	bool stop_requested;   /* a stop signal came while restarting: do not start again */
+	bool main_stopped;     /* the workload was seen stopped: a stop signal gets a SIGCONT */
 	bool children_left;    /* waitpid has not yet said ECHILD */
 	long long deadline_ms; /* when the final stop's grace period ends; 0 if none */
 	bool killed;           /* SIGKILL already sent for this deadline */
@@ -128,6 +129,7 @@ static void start_next_workload(void)
 	}
 	usher_info("workload %s as pid %d", sv.next.argv ? "restarted" : "started", (int)main->pid);
 	sv.phase = RUNNING;
+	sv.main_stopped = false;
 }
 
 static void workload_exited(struct proc *main)
@@ -148,6 +150,7 @@ static void workload_exited(struct proc *main)
  * back, and on `fg` give the terminal back to the workload and continue it. */
 static void workload_stopped(void)
 {
+	sv.main_stopped = true;
 	if (sv.is_pid1 || !sv.main->take_terminal)
 		return;
 	if (tcsetpgrp(STDIN_FILENO, getpgrp()) != 0)
@@ -219,6 +222,10 @@ static void forward(int sig)
 		sv.stop_requested = true;
 	/* The workload leads its own process group (proc.c): -g signals that group. */
 	proc_signal(sv.main, to);
+	/* A stopped workload (SIGSTOP, or a SIGTSTP it does not handle) must run to see that it
+	 * is asked to end, as in usher's own stops (proc_stop(), the final stop). */
+	if (sv.main_stopped && (to == SIGTERM || to == SIGINT || to == SIGQUIT))
+		proc_signal(sv.main, SIGCONT);
 	if (debugging)
 		usher_debug("forwarded %s to %d", signal_name(to), (int)sv.main->pid);
 }

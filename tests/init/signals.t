@@ -108,4 +108,26 @@ for i in 1 2 3; do
 	kill -s USR1 "$pid"
 	finish; is "$rc" 138 "early SIGUSR1 (try $i) is not lost: the workload dies of it"
 done
+# A forwarded SIGTSTP stops a workload that does not handle it (its group is not orphaned:
+# it is in usher's session, as under tini). SIGTERM must still end it: usher follows a
+# forwarded TERM, INT or QUIT with SIGCONT once it has seen the workload stop.
+for mode in pid1 plain; do
+	if [ "$mode" = pid1 ]; then
+		setsid unshare --pid --fork --mount-proc "$USHER" -- sleep 60 < /dev/null 2>>"$tmp/err" & job=$!
+		wait_for 10 pgrep -P "$job" >/dev/null; upid=$(pgrep -P "$job")
+	else
+		setsid "$USHER" -- sleep 60 < /dev/null 2>>"$tmp/err" & job=$!
+		wait_for 10 pgrep -P "$job" >/dev/null; upid=$(pgrep -P "$job")
+		[ "$(cat "/proc/$upid/comm" 2>/dev/null)" = usher ] || upid=$job
+	fi
+	wait_for 10 pgrep -x sleep -P "$upid" >/dev/null; spid=$(pgrep -x sleep -P "$upid")
+	kill -s TSTP "$upid"
+	wait_for 10 grep -q '^State:.*T (stopped)' "/proc/$spid/status"
+	ok $? "$mode: a forwarded SIGTSTP stops a workload that does not handle it"
+	kill -s TERM "$upid"
+	wait_for 10 sh -c "! kill -0 $job 2>/dev/null"
+	ok $? "$mode: ... and SIGTERM still ends it (usher adds SIGCONT)"
+	kill -s KILL "$spid" 2>/dev/null # if not: let usher end, for the next test
+	finish; is "$rc" 143 "$mode: ... of that SIGTERM: exit 143"
+done
 done_testing

@@ -24,13 +24,24 @@ like "$out" "Stopped +.*usher" "job control: the shell sees usher's job stopped 
 like "$out" "resumed-after-fg" "job control: fg continues the workload"
 like "$out" "rc=0" "job control: and its exit status comes through"
 
-# Without a terminal the workload leads its own session (as with dumb-init), and its own
-# process group (what -g signals); with one it keeps the session that owns the terminal.
-out=$("$USHER" -- sh -c 'set -- $(cat /proc/$$/stat); echo "pid=$1 pgrp=$5 session=$6"' < /dev/null)
-like "$out" '^pid=([0-9]+) pgrp=\1 session=\1$' "no tty: the workload leads its own session and group"
-out=$(script -qec "\"$USHER\" -- sh -c 'set -- \$(cat /proc/\$\$/stat); echo \"pid=\$1 pgrp=\$5 session=\$6\"'" /dev/null | tr -d '\r')
-like "$out" '^pid=([0-9]+) pgrp=\1 session=[0-9]+$' "tty: the workload leads its own group..."
-unlike "$out" '^pid=([0-9]+) pgrp=\1 session=\1$' "... inside the terminal's session"
+# Its own process group always (what -g signals). Its own session only where a terminal could
+# reach it: usher's session has a controlling terminal that is not on stdin. With none (a
+# container without -t) it stays in usher's session, as under tini: setsid() would only cost
+# a start. With the terminal on stdin it keeps the session that owns the terminal.
+ids='set -- $(cat /proc/$$/stat); echo "pid=$1 ppid=$4 pgrp=$5 session=$6"'
+out=$(setsid -w "$USHER" -- sh -c "$ids" < /dev/null)
+like "$out" '^pid=([0-9]+) ppid=([0-9]+) pgrp=\1 session=\2$' \
+	"no controlling terminal: the workload leads its own group, in usher's session"
+out=$(unshare --pid --fork --mount-proc setsid "$USHER" -- sh -c "$ids" < /dev/null)
+like "$out" '^pid=2 ppid=1 pgrp=2 session=1$' "... as PID 1 leading the session (runc, no -t)"
+out=$(script -qec "\"$USHER\" -- sh -c '$ids' < /dev/null" /dev/null | tr -d '\r')
+like "$out" '^pid=([0-9]+) ppid=[0-9]+ pgrp=\1 session=\1$' \
+	"a controlling terminal not on stdin: the workload leads its own session, away from it"
+out=$(script -qec "\"$USHER\" -- sh -c 'exec 0</dev/tty' < /dev/null; echo rc=\$?" /dev/null 2>&1 | tr -d '\r')
+like "$out" 'rc=[12]' "... so it cannot open /dev/tty"
+out=$(script -qec "\"$USHER\" -- sh -c '$ids'" /dev/null | tr -d '\r')
+like "$out" '^pid=([0-9]+) ppid=[0-9]+ pgrp=\1 session=[0-9]+$' "tty: the workload leads its own group..."
+unlike "$out" '^pid=([0-9]+) ppid=[0-9]+ pgrp=\1 session=\1$' "... inside the terminal's session"
 
 out=$("$USHER" -- "$probe" foreground < /dev/null)
 like "$out" "fg=-1" "no tty: nothing to take over"

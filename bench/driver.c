@@ -12,6 +12,9 @@
  *   driver reap N BATCH REPS WORKLOAD VARIANT...  time for PID 1 to reap N orphans released
  *                                          BATCH at a time (see workload.c)
  *
+ * --session first: each PID 1 leads a new session without a terminal, as runc starts a
+ * container's; the metric names get "-session" (startup-session, signal-session...).
+ *
  * VARIANT is "name=/path/to/init arg..." (split on spaces; the workload's argv is appended);
  * "name=" runs the workload itself as PID 1. Results go to stdout as tab-separated lines
  * "metric name value..."; progress and errors go to stderr. */
@@ -129,6 +132,17 @@ static char **full_argv(const struct variant *v, char **buf, char *const work[])
 	return buf;
 }
 
+/* --session: PID 1 leads a session of its own without a terminal, as runc makes it (a
+ * container's /proc/1/stat says session 1); the metrics are then named NAME-session. */
+static bool own_session;
+
+static const char *metric_name(const char *base)
+{
+	static char name[64];
+	snprintf(name, sizeof name, "%s%s", base, own_session ? "-session" : "");
+	return name;
+}
+
 /* clone(CLONE_NEWPID|CLONE_NEWNS): the child is PID 1 of the new namespace; like
  * unshare --mount-proc it makes / private and mounts a fresh /proc, then execs argv. */
 static pid_t spawn(char **argv)
@@ -155,6 +169,10 @@ static pid_t spawn(char **argv)
 				_exit(126);
 			}
 			close(fd);
+		}
+		if (own_session && setsid() < 0) {
+			fprintf(stderr, "driver: setsid: %s\n", strerror(errno));
+			_exit(126);
 		}
 		if (dup2(2, 1) < 0) /* keep the driver's stdout for results */
 			_exit(126);
@@ -312,7 +330,8 @@ static int cmd_startup(long rounds, char *cmd, bool pinned)
 			over = (double)quant(d, rounds, 0.5) / 1000.0;
 		}
 		qsort(t[v], (size_t)rounds, sizeof(int64_t), cmp_i64);
-		printf("%s\t%s\t%.1f\t%.1f\t%.1f\t%.1f\t%ld\n", pinned ? "startup1cpu" : "startup", variants[v].name,
+		printf("%s\t%s\t%.1f\t%.1f\t%.1f\t%.1f\t%ld\n", metric_name(pinned ? "startup1cpu" : "startup"),
+		       variants[v].name,
 		       (double)quant(t[v], rounds, 0.5) / 1000.0, (double)quant(t[v], rounds, 0.1) / 1000.0,
 		       (double)quant(t[v], rounds, 0.9) / 1000.0, over, rounds);
 	}
@@ -388,7 +407,7 @@ static int cmd_rss(char *workload)
  * idle vCPU (tens of µs on this VM) and others' load decides a lot. */
 static int cmd_signal(long count, char *workload, bool pinned)
 {
-	const char *metric = pinned ? "signal1cpu" : "signal";
+	const char *metric = metric_name(pinned ? "signal1cpu" : "signal");
 	if (pinned) {
 		pin_to_last_cpu();
 		struct sched_param sp = { .sched_priority = 1 };
@@ -502,6 +521,11 @@ static int cmd_reap(char *n, char *batch, long reps, char *workload)
 
 int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "--session") == 0) {
+		own_session = true;
+		argv++;
+		argc--;
+	}
 	if (argc < 2)
 		goto usage;
 	const char *mode = argv[1];
@@ -537,11 +561,12 @@ int main(int argc, char **argv)
 		die("write results: %s", strerror(errno));
 	return rc;
 usage:
-	fputs("usage: driver startup|startup-pinned ROUNDS CMD VARIANT...\n"
+	fputs("usage: driver [--session] startup|startup-pinned ROUNDS CMD VARIANT...\n"
 	      "       driver rss WORKLOAD VARIANT...\n"
 	      "       driver signal|signal-pinned COUNT WORKLOAD VARIANT...\n"
 	      "       driver reap N BATCH REPS WORKLOAD VARIANT...\n"
-	      "VARIANT is name=/path/to/init [arg...]; 'name=' runs the workload as PID 1\n",
+	      "VARIANT is name=/path/to/init [arg...]; 'name=' runs the workload as PID 1\n"
+	      "--session: PID 1 leads its own session, as under runc (metrics NAME-session)\n",
 	      stderr);
 	return 2;
 }

@@ -249,11 +249,15 @@ run_driver "start-up: $startup_rounds interleaved rounds of every init with -- /
 run_driver "start-up on one CPU: $startup_rounds interleaved rounds" \
 	startup-pinned "$startup_rounds" /bin/true "none=" "floor=$floor --" "${first_usher[@]}" \
 	"tini-static=/usr/bin/tini-static --"
+run_driver "start-up as under runc (PID 1 leads its own session): $startup_rounds interleaved rounds" \
+	--session startup "$startup_rounds" /bin/true "none=" "floor=$floor --" "${first_usher[@]}" "${peers[@]}"
 run_driver "PID 1 RSS while the workload sleeps" rss "$workload" "floor=$floor --" "${first_usher[@]}" "${peers[@]}"
 run_driver "signal latency: $signal_count SIGUSR1 per init, interleaved" \
 	signal "$signal_count" "$workload" "none=" "${first_usher[@]}" "${peers[@]}"
 run_driver "signal latency on one CPU under SCHED_FIFO: $signal_count SIGUSR1 per init, interleaved" \
 	signal-pinned "$signal_count" "$workload" "none=" "${first_usher[@]}" "${peers[@]}"
+run_driver "signal latency as under runc (PID 1 leads its own session): $signal_count SIGUSR1 per init" \
+	--session signal "$signal_count" "$workload" "none=" "${first_usher[@]}" "${peers[@]}"
 rec meta load_after "$(cpu_busy)"
 run_driver "reaping: $orphans orphans per init, released $batch at a time" \
 	reap "$orphans" "$batch" "$reap_reps" "$workload" "floor=$floor --" "${first_usher[@]}" "${peers[@]}"

@@ -80,14 +80,19 @@ static bool rule_applies(const struct sbx_rule *rule, const struct sbx_build_opt
 
 struct build {
 	scmp_filter_ctx ctx;
+	/* With a range block and an arch that cannot have one (x86: socketcall and ipc): that
+	 * arch's own context, given every rule, merged into ctx before export. NULL otherwise. */
+	scmp_filter_ctx full;
 	const char *origin;
 	uint32_t arches[MAX_ARCHES];
 	int max_nr[MAX_ARCHES]; /* highest syscall number the applied rules name, per arch */
 	size_t arch_count;
 	size_t rules_added;
 	bool names_exit, names_exit_group;
-	/* Native-only filters: the numbers allowed outright, for the range block (ranges.c). */
+	/* The numbers the native arch (and x32 with x86_64: its numbers carry X32_SYSCALL_BIT,
+	 * under the same audit arch) allow outright, for the range block (ranges.c). */
 	bool ranged;
+	bool ranged_arch[MAX_ARCHES];
 	uint32_t *outright;
 	size_t outright_count;
 	const char **conditional; /* names some applied rule gives arguments or another action */
@@ -148,12 +153,16 @@ static bool note_syscall(struct build *b, const char *name)
 	return known;
 }
 
+/* ranged: the range block allows it on ctx's arches; only the unranged arches' context
+ * (if any) gets the rule. */
 static int add_one(struct build *b, uint32_t action, const char *name, unsigned count,
-                   const struct scmp_arg_cmp *conditions)
+                   const struct scmp_arg_cmp *conditions, bool ranged)
 {
 	/* The native number, or libseccomp's pseudo number for a name only compat arches have. */
 	int nr = seccomp_syscall_resolve_name(name);
-	int rc = seccomp_rule_add_array(b->ctx, action, nr, count, conditions);
+	int rc = ranged ? 0 : seccomp_rule_add_array(b->ctx, action, nr, count, conditions);
+	if (rc == 0 && b->full)
+		rc = seccomp_rule_add_array(b->full, action, nr, count, conditions);
 	if (rc < 0) {
 		usher_err("%s: rule for \"%s\": %s", b->origin, name, strerror(-rc));
 		return -1;
@@ -164,7 +173,7 @@ static int add_one(struct build *b, uint32_t action, const char *name, unsigned 
 
 /* Several conditions on one argument are ORed, each its own rule, as runc does (libseccomp
  * allows one comparison per argument per rule); otherwise all conditions form one rule. */
-static int add_rule(struct build *b, const struct sbx_rule *rule, uint32_t action, const char *name)
+static int add_rule(struct build *b, const struct sbx_rule *rule, uint32_t action, const char *name, bool ranged)
 {
 	/* On the heap: a profile may give thousands of conditions. */
 	struct scmp_arg_cmp *conditions = calloc(rule->arg_count + 1, sizeof *conditions);
@@ -182,28 +191,69 @@ static int add_rule(struct build *b, const struct sbx_rule *rule, uint32_t actio
 	}
 	int rc = 0;
 	if (!repeated)
-		rc = add_one(b, action, name, (unsigned)rule->arg_count, conditions);
+		rc = add_one(b, action, name, (unsigned)rule->arg_count, conditions, ranged);
 	for (size_t k = 0; repeated && rc == 0 && k < rule->arg_count; k++)
-		rc = add_one(b, action, name, 1, &conditions[k]);
+		rc = add_one(b, action, name, 1, &conditions[k], ranged);
 	free(conditions);
 	return rc;
 }
 
-/* Ranges only for one native arch without syscall multiplexers (x86's socketcall and ipc get
- * rules libseccomp derives from the socket and IPC calls): x86_64 and aarch64. The names some
- * applied rule conditions or gives another action stay with libseccomp. */
+static int set_attributes(struct build *b, scmp_filter_ctx ctx);
+
+/* The arches without a range block leave ctx for a context of their own (b->full). */
+static int split_unranged(struct build *b, uint32_t default_action)
+{
+	bool any = false;
+	for (size_t a = 0; a < b->arch_count; a++)
+		any |= !b->ranged_arch[a];
+	if (!any)
+		return 0;
+	b->full = seccomp_init(default_action);
+	if (!b->full) {
+		usher_err("%s: seccomp_init failed (default action %#x)", b->origin, default_action);
+		return -1;
+	}
+	int rc = set_attributes(b, b->full);
+	/* seccomp_init() gave it the running arch: keep it only if it is one of the unranged. */
+	bool keep_running = false;
+	for (size_t a = 0; rc == 0 && a < b->arch_count; a++) {
+		if (b->ranged_arch[a])
+			continue;
+		keep_running |= b->arches[a] == seccomp_arch_native();
+		if (b->arches[a] != seccomp_arch_native())
+			rc = seccomp_arch_add(b->full, b->arches[a]);
+		if (rc == 0 && seccomp_arch_exist(b->ctx, b->arches[a]) == 0)
+			rc = seccomp_arch_remove(b->ctx, b->arches[a]);
+	}
+	if (rc == 0 && !keep_running)
+		rc = seccomp_arch_remove(b->full, SCMP_ARCH_NATIVE);
+	if (rc < 0) {
+		usher_err("%s: a filter for the compat architectures: %s", b->origin, strerror(-rc));
+		return -1;
+	}
+	return 0;
+}
+
+/* Ranges for the native arch when it has no syscall multiplexers (x86_64, aarch64), and for
+ * x32 beside x86_64. Any other arch (x86's socketcall and ipc get rules libseccomp derives
+ * from the socket and IPC calls) moves to its own context, which keeps every rule. The names
+ * some applied rule gives conditions or another action stay with libseccomp everywhere. */
 static int plan_ranges(struct build *b, const struct sbx_profile *profile, const struct sbx_build_options *options,
                        uint32_t default_action)
 {
 	uint32_t native = b->arches[0];
-	b->ranged = !options->plain && b->arch_count == 1 && default_action != SCMP_ACT_ALLOW &&
+	b->ranged = !options->plain && default_action != SCMP_ACT_ALLOW &&
 	            (native == SCMP_ARCH_X86_64 || native == SCMP_ARCH_AARCH64);
 	size_t names = 0;
 	for (size_t r = 0; b->ranged && r < profile->rule_count; r++)
 		names += profile->rules[r].name_count;
 	if (!b->ranged || names == 0)
 		return 0;
-	b->outright = malloc(names * sizeof *b->outright);
+	for (size_t a = 0; a < b->arch_count; a++)
+		b->ranged_arch[a] = a == 0 || (native == SCMP_ARCH_X86_64 && b->arches[a] == SCMP_ARCH_X32);
+	if (split_unranged(b, default_action) < 0)
+		return -1;
+	b->outright = malloc(names * 2 * sizeof *b->outright); /* x86_64's and x32's */
 	b->conditional = malloc(names * sizeof *b->conditional);
 	if (!b->outright || !b->conditional) {
 		usher_err("%s: out of memory", b->origin);
@@ -226,11 +276,14 @@ static bool to_ranges(struct build *b, const struct sbx_rule *rule, const char *
 	for (size_t k = 0; k < b->conditional_count; k++)
 		if (strcmp(b->conditional[k], name) == 0)
 			return false;
-	int nr = seccomp_syscall_resolve_name_arch(b->arches[0], name);
-	if (nr < 0)
-		return false;
-	b->outright[b->outright_count++] = (uint32_t)nr;
-	return true;
+	bool any = false;
+	for (size_t a = 0; a < b->arch_count; a++) {
+		int nr = b->ranged_arch[a] ? seccomp_syscall_resolve_name_arch(b->arches[a], name) : -1;
+		if (nr >= 0)
+			b->outright[b->outright_count++] = (uint32_t)nr;
+		any |= nr >= 0;
+	}
+	return any;
 }
 
 static int add_rules(struct build *b, const struct sbx_profile *profile, const struct sbx_build_options *options,
@@ -256,9 +309,9 @@ static int add_rules(struct build *b, const struct sbx_profile *profile, const s
 				continue;
 			}
 			/* libseccomp refuses a rule whose action is the default one; it changes nothing. */
-			if (rule->action == default_action || to_ranges(b, rule, name))
+			if (rule->action == default_action)
 				continue;
-			if (add_rule(b, rule, rule->action, name) < 0)
+			if (add_rule(b, rule, rule->action, name, to_ranges(b, rule, name)) < 0)
 				return -1;
 		}
 	}
@@ -272,10 +325,10 @@ static int allow_exit(struct build *b, uint32_t default_action)
 {
 	if (default_action == SCMP_ACT_ALLOW)
 		return 0;
-	if (!b->names_exit && note_syscall(b, "exit") && add_one(b, SCMP_ACT_ALLOW, "exit", 0, NULL) < 0)
+	if (!b->names_exit && note_syscall(b, "exit") && add_one(b, SCMP_ACT_ALLOW, "exit", 0, NULL, false) < 0)
 		return -1;
 	if (!b->names_exit_group && note_syscall(b, "exit_group") &&
-	    add_one(b, SCMP_ACT_ALLOW, "exit_group", 0, NULL) < 0)
+	    add_one(b, SCMP_ACT_ALLOW, "exit_group", 0, NULL, false) < 0)
 		return -1;
 	return 0;
 }
@@ -351,6 +404,14 @@ static int finish(struct build *b, uint32_t default_action, unsigned load_flags,
 {
 	struct sock_filter *program = NULL;
 	size_t program_len = 0;
+	if (b->full) { /* one program again: libseccomp dispatches on the arch */
+		int rc = seccomp_merge(b->ctx, b->full);
+		if (rc < 0) {
+			usher_err("%s: merging the architectures' filters: %s", b->origin, strerror(-rc));
+			return -1;
+		}
+		b->full = NULL; /* merge released it */
+	}
 	if (export_bpf(b, &program, &program_len) < 0)
 		return -1;
 	struct sock_filter stub[1 + 5 * MAX_ARCHES + 5 + 2 * SBX_MAX_RANGES];
@@ -387,7 +448,7 @@ static int finish(struct build *b, uint32_t default_action, unsigned load_flags,
 	return 0;
 }
 
-static int set_attributes(struct build *b)
+static int set_attributes(struct build *b, scmp_filter_ctx ctx)
 {
 	static const struct {
 		enum scmp_filter_attr attr;
@@ -398,7 +459,7 @@ static int set_attributes(struct build *b)
 		{ SCMP_FLTATR_API_SYSRAWRC, 1 }, /* real errnos in messages */
 	};
 	for (size_t k = 0; k < sizeof attributes / sizeof attributes[0]; k++) {
-		int rc = seccomp_attr_set(b->ctx, attributes[k].attr, attributes[k].value);
+		int rc = seccomp_attr_set(ctx, attributes[k].attr, attributes[k].value);
 		if (rc < 0) {
 			usher_err("%s: seccomp_attr_set(%d): %s", b->origin, attributes[k].attr, strerror(-rc));
 			return -1;
@@ -418,7 +479,7 @@ int sbx_profile_compile(const struct sbx_profile *profile, const struct sbx_buil
 		usher_err("%s: seccomp_init failed (default action %#x)", origin, default_action);
 		return -1;
 	}
-	int rc = set_attributes(&b);
+	int rc = set_attributes(&b, b.ctx);
 	if (rc == 0)
 		rc = add_arches(&b, profile, options);
 	if (rc == 0)
@@ -428,6 +489,8 @@ int sbx_profile_compile(const struct sbx_profile *profile, const struct sbx_buil
 	/* The binary tree (O(log n) per syscall); libseccomp 2.5 misbehaves with it and no rules. */
 	if (rc == 0 && b.rules_added > 0) {
 		int attr_rc = seccomp_attr_set(b.ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+		if (attr_rc == 0 && b.full)
+			attr_rc = seccomp_attr_set(b.full, SCMP_FLTATR_CTL_OPTIMIZE, 2);
 		if (attr_rc < 0) {
 			usher_err("%s: binary tree optimisation: %s", origin, strerror(-attr_rc));
 			rc = -1;
@@ -436,6 +499,8 @@ int sbx_profile_compile(const struct sbx_profile *profile, const struct sbx_buil
 	if (rc == 0)
 		rc = finish(&b, default_action, profile->load_flags, bpf);
 	seccomp_release(b.ctx);
+	if (b.full)
+		seccomp_release(b.full);
 	free(b.outright);
 	free(b.conditional);
 	if (rc == -2) {

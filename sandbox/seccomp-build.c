@@ -80,21 +80,22 @@ static bool rule_applies(const struct sbx_rule *rule, const struct sbx_build_opt
 
 struct build {
 	scmp_filter_ctx ctx;
-	/* With a range block and an arch that cannot have one (x86: socketcall and ipc): that
-	 * arch's own context, given every rule, merged into ctx before export. NULL otherwise. */
-	scmp_filter_ctx full;
+	/* With a range block, the other arches' contexts, merged into ctx before export (NULL when
+	 * there are none): x86, ranged on its own (its socket and IPC calls are multiplexed, so
+	 * libseccomp keeps those), and full, the arches without a block, given every rule. */
+	scmp_filter_ctx x86, full;
 	const char *origin;
 	uint32_t arches[MAX_ARCHES];
 	int max_nr[MAX_ARCHES]; /* highest syscall number the applied rules name, per arch */
 	size_t arch_count;
 	size_t rules_added;
 	bool names_exit, names_exit_group;
-	/* The numbers the native arch (and x32 with x86_64: its numbers carry X32_SYSCALL_BIT,
-	 * under the same audit arch) allow outright, for the range block (ranges.c). */
+	/* The numbers allowed outright, for the range blocks (ranges.c): the native arch's with
+	 * x32's (its numbers carry X32_SYSCALL_BIT under x86_64's audit arch), and x86's. */
 	bool ranged;
-	bool ranged_arch[MAX_ARCHES];
-	uint32_t *outright;
-	size_t outright_count;
+	enum { UNRANGED, RANGED, RANGED_X86 } arch_group[MAX_ARCHES];
+	uint32_t *outright, *outright_x86;
+	size_t outright_count, outright_x86_count;
 	const char **conditional; /* names some applied rule gives arguments or another action */
 	size_t conditional_count;
 };
@@ -153,14 +154,17 @@ static bool note_syscall(struct build *b, const char *name)
 	return known;
 }
 
-/* ranged: the range block allows it on ctx's arches; only the unranged arches' context
- * (if any) gets the rule. */
+/* ranged: a mask of the contexts whose arches the range block decides it for (IN_CTX,
+ * IN_X86); the others get the rule. */
+enum { IN_CTX = 1, IN_X86 = 2 };
 static int add_one(struct build *b, uint32_t action, const char *name, unsigned count,
-                   const struct scmp_arg_cmp *conditions, bool ranged)
+                   const struct scmp_arg_cmp *conditions, unsigned ranged)
 {
 	/* The native number, or libseccomp's pseudo number for a name only compat arches have. */
 	int nr = seccomp_syscall_resolve_name(name);
-	int rc = ranged ? 0 : seccomp_rule_add_array(b->ctx, action, nr, count, conditions);
+	int rc = ranged & IN_CTX ? 0 : seccomp_rule_add_array(b->ctx, action, nr, count, conditions);
+	if (rc == 0 && b->x86 && !(ranged & IN_X86))
+		rc = seccomp_rule_add_array(b->x86, action, nr, count, conditions);
 	if (rc == 0 && b->full)
 		rc = seccomp_rule_add_array(b->full, action, nr, count, conditions);
 	if (rc < 0) {
@@ -173,7 +177,7 @@ static int add_one(struct build *b, uint32_t action, const char *name, unsigned 
 
 /* Several conditions on one argument are ORed, each its own rule, as runc does (libseccomp
  * allows one comparison per argument per rule); otherwise all conditions form one rule. */
-static int add_rule(struct build *b, const struct sbx_rule *rule, uint32_t action, const char *name, bool ranged)
+static int add_rule(struct build *b, const struct sbx_rule *rule, uint32_t action, const char *name, unsigned ranged)
 {
 	/* On the heap: a profile may give thousands of conditions. */
 	struct scmp_arg_cmp *conditions = calloc(rule->arg_count + 1, sizeof *conditions);
@@ -200,33 +204,33 @@ static int add_rule(struct build *b, const struct sbx_rule *rule, uint32_t actio
 
 static int set_attributes(struct build *b, scmp_filter_ctx ctx);
 
-/* The arches without a range block leave ctx for a context of their own (b->full). */
-static int split_unranged(struct build *b, uint32_t default_action)
+/* A context for the arches of one group, which leave ctx. NULL when the group is empty. */
+static int split_group(struct build *b, uint32_t default_action, unsigned group, scmp_filter_ctx *out)
 {
 	bool any = false;
 	for (size_t a = 0; a < b->arch_count; a++)
-		any |= !b->ranged_arch[a];
+		any |= (unsigned)b->arch_group[a] == group;
 	if (!any)
 		return 0;
-	b->full = seccomp_init(default_action);
-	if (!b->full) {
+	*out = seccomp_init(default_action);
+	if (!*out) {
 		usher_err("%s: seccomp_init failed (default action %#x)", b->origin, default_action);
 		return -1;
 	}
-	int rc = set_attributes(b, b->full);
-	/* seccomp_init() gave it the running arch: keep it only if it is one of the unranged. */
+	int rc = set_attributes(b, *out);
+	/* seccomp_init() gave it the running arch: keep it only if it is in the group. */
 	bool keep_running = false;
 	for (size_t a = 0; rc == 0 && a < b->arch_count; a++) {
-		if (b->ranged_arch[a])
+		if ((unsigned)b->arch_group[a] != group)
 			continue;
 		keep_running |= b->arches[a] == seccomp_arch_native();
 		if (b->arches[a] != seccomp_arch_native())
-			rc = seccomp_arch_add(b->full, b->arches[a]);
+			rc = seccomp_arch_add(*out, b->arches[a]);
 		if (rc == 0 && seccomp_arch_exist(b->ctx, b->arches[a]) == 0)
 			rc = seccomp_arch_remove(b->ctx, b->arches[a]);
 	}
 	if (rc == 0 && !keep_running)
-		rc = seccomp_arch_remove(b->full, SCMP_ARCH_NATIVE);
+		rc = seccomp_arch_remove(*out, SCMP_ARCH_NATIVE);
 	if (rc < 0) {
 		usher_err("%s: a filter for the compat architectures: %s", b->origin, strerror(-rc));
 		return -1;
@@ -234,10 +238,11 @@ static int split_unranged(struct build *b, uint32_t default_action)
 	return 0;
 }
 
-/* Ranges for the native arch when it has no syscall multiplexers (x86_64, aarch64), and for
- * x32 beside x86_64. Any other arch (x86's socketcall and ipc get rules libseccomp derives
- * from the socket and IPC calls) moves to its own context, which keeps every rule. The names
- * some applied rule gives conditions or another action stay with libseccomp everywhere. */
+/* Ranges for the native arch when it has no syscall multiplexers (x86_64, aarch64), for x32
+ * beside x86_64, and for x86 beside x86_64 in a context of its own: the names it multiplexes
+ * (socket and IPC calls, which libseccomp turns into socketcall/ipc rules too) resolve to
+ * pseudo numbers there and stay with libseccomp. Any other arch moves to a context that keeps
+ * every rule. Names some applied rule gives conditions or another action are never ranged. */
 static int plan_ranges(struct build *b, const struct sbx_profile *profile, const struct sbx_build_options *options,
                        uint32_t default_action)
 {
@@ -249,13 +254,18 @@ static int plan_ranges(struct build *b, const struct sbx_profile *profile, const
 		names += profile->rules[r].name_count;
 	if (!b->ranged || names == 0)
 		return 0;
-	for (size_t a = 0; a < b->arch_count; a++)
-		b->ranged_arch[a] = a == 0 || (native == SCMP_ARCH_X86_64 && b->arches[a] == SCMP_ARCH_X32);
-	if (split_unranged(b, default_action) < 0)
+	for (size_t a = 0; a < b->arch_count; a++) {
+		bool with_x86_64 = native == SCMP_ARCH_X86_64;
+		b->arch_group[a] = a == 0 || (with_x86_64 && b->arches[a] == SCMP_ARCH_X32) ? RANGED
+		                 : with_x86_64 && b->arches[a] == SCMP_ARCH_X86 ? RANGED_X86 : UNRANGED;
+	}
+	if (split_group(b, default_action, RANGED_X86, &b->x86) < 0 ||
+	    split_group(b, default_action, UNRANGED, &b->full) < 0)
 		return -1;
 	b->outright = malloc(names * 2 * sizeof *b->outright); /* x86_64's and x32's */
+	b->outright_x86 = malloc(names * sizeof *b->outright_x86);
 	b->conditional = malloc(names * sizeof *b->conditional);
-	if (!b->outright || !b->conditional) {
+	if (!b->outright || !b->outright_x86 || !b->conditional) {
 		usher_err("%s: out of memory", b->origin);
 		return -1;
 	}
@@ -268,22 +278,30 @@ static int plan_ranges(struct build *b, const struct sbx_profile *profile, const
 	return 0;
 }
 
-/* True when the rule's name went to the range block instead of libseccomp. */
-static bool to_ranges(struct build *b, const struct sbx_rule *rule, const char *name)
+/* Which contexts the rule's name went to a range block from, instead of libseccomp (IN_*). */
+static unsigned to_ranges(struct build *b, const struct sbx_rule *rule, const char *name)
 {
 	if (!b->ranged || rule->arg_count > 0 || rule->action != SCMP_ACT_ALLOW)
-		return false;
+		return 0;
 	for (size_t k = 0; k < b->conditional_count; k++)
 		if (strcmp(b->conditional[k], name) == 0)
-			return false;
-	bool any = false;
+			return 0;
+	unsigned ranged = 0;
 	for (size_t a = 0; a < b->arch_count; a++) {
-		int nr = b->ranged_arch[a] ? seccomp_syscall_resolve_name_arch(b->arches[a], name) : -1;
-		if (nr >= 0)
+		if (b->arch_group[a] == UNRANGED)
+			continue;
+		int nr = seccomp_syscall_resolve_name_arch(b->arches[a], name);
+		if (nr < 0)
+			continue; /* not on this arch, or multiplexed (x86): libseccomp decides */
+		if (b->arch_group[a] == RANGED) {
 			b->outright[b->outright_count++] = (uint32_t)nr;
-		any |= nr >= 0;
+			ranged |= IN_CTX;
+		} else {
+			b->outright_x86[b->outright_x86_count++] = (uint32_t)nr;
+			ranged |= IN_X86;
+		}
 	}
-	return any;
+	return ranged;
 }
 
 static int add_rules(struct build *b, const struct sbx_profile *profile, const struct sbx_build_options *options,
@@ -325,10 +343,10 @@ static int allow_exit(struct build *b, uint32_t default_action)
 {
 	if (default_action == SCMP_ACT_ALLOW)
 		return 0;
-	if (!b->names_exit && note_syscall(b, "exit") && add_one(b, SCMP_ACT_ALLOW, "exit", 0, NULL, false) < 0)
+	if (!b->names_exit && note_syscall(b, "exit") && add_one(b, SCMP_ACT_ALLOW, "exit", 0, NULL, 0) < 0)
 		return -1;
 	if (!b->names_exit_group && note_syscall(b, "exit_group") &&
-	    add_one(b, SCMP_ACT_ALLOW, "exit_group", 0, NULL, false) < 0)
+	    add_one(b, SCMP_ACT_ALLOW, "exit_group", 0, NULL, 0) < 0)
 		return -1;
 	return 0;
 }
@@ -404,28 +422,31 @@ static int finish(struct build *b, uint32_t default_action, unsigned load_flags,
 {
 	struct sock_filter *program = NULL;
 	size_t program_len = 0;
-	if (b->full) { /* one program again: libseccomp dispatches on the arch */
-		int rc = seccomp_merge(b->ctx, b->full);
+	scmp_filter_ctx *others[] = { &b->x86, &b->full };
+	for (size_t k = 0; k < 2; k++) { /* one program again: libseccomp dispatches on the arch */
+		int rc = *others[k] ? seccomp_merge(b->ctx, *others[k]) : 0;
 		if (rc < 0) {
 			usher_err("%s: merging the architectures' filters: %s", b->origin, strerror(-rc));
 			return -1;
 		}
-		b->full = NULL; /* merge released it */
+		*others[k] = NULL; /* merge released it */
 	}
 	if (export_bpf(b, &program, &program_len) < 0)
 		return -1;
-	struct sock_filter stub[1 + 5 * MAX_ARCHES + 5 + 2 * SBX_MAX_RANGES];
+	struct sock_filter stub[1 + 5 * MAX_ARCHES + 2 * (5 + 2 * SBX_MAX_RANGES)];
 	size_t stub_len = needs_enosys_stub(default_action) ? write_stub(b, stub) : 0;
 	if (stub_len == 1)
 		stub_len = 0; /* no arch had a known syscall: no stub */
 	/* After the ENOSYS stub (every outright number is at most the highest named one). */
 	uint32_t audit = b->arches[0] == SCMP_ARCH_X86_64 ? AUDIT_ARCH_X86_64 : AUDIT_ARCH_AARCH64;
 	size_t ranges = b->ranged ? sbx_ranges_write(audit, b->outright, b->outright_count, stub + stub_len) : 0;
-	if (b->ranged && b->outright_count > 0 && ranges == 0) {
+	size_t ranges_x86 = b->ranged ? sbx_ranges_write(AUDIT_ARCH_I386, b->outright_x86, b->outright_x86_count,
+	                                                  stub + stub_len + ranges) : 0;
+	if (b->ranged && ((b->outright_count > 0 && ranges == 0) || (b->outright_x86_count > 0 && ranges_x86 == 0))) {
 		free(program);
 		return -2; /* too scattered for the block: the caller builds it plain */
 	}
-	stub_len += ranges;
+	stub_len += ranges + ranges_x86;
 	size_t total = stub_len + program_len;
 	if (total > BPF_MAXINSNS) {
 		usher_err("%s: the filter has %zu instructions; the kernel takes at most %d", b->origin, total, BPF_MAXINSNS);
@@ -489,6 +510,8 @@ int sbx_profile_compile(const struct sbx_profile *profile, const struct sbx_buil
 	/* The binary tree (O(log n) per syscall); libseccomp 2.5 misbehaves with it and no rules. */
 	if (rc == 0 && b.rules_added > 0) {
 		int attr_rc = seccomp_attr_set(b.ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+		if (attr_rc == 0 && b.x86)
+			attr_rc = seccomp_attr_set(b.x86, SCMP_FLTATR_CTL_OPTIMIZE, 2);
 		if (attr_rc == 0 && b.full)
 			attr_rc = seccomp_attr_set(b.full, SCMP_FLTATR_CTL_OPTIMIZE, 2);
 		if (attr_rc < 0) {
@@ -499,9 +522,12 @@ int sbx_profile_compile(const struct sbx_profile *profile, const struct sbx_buil
 	if (rc == 0)
 		rc = finish(&b, default_action, profile->load_flags, bpf);
 	seccomp_release(b.ctx);
+	if (b.x86)
+		seccomp_release(b.x86);
 	if (b.full)
 		seccomp_release(b.full);
 	free(b.outright);
+	free(b.outright_x86);
 	free(b.conditional);
 	if (rc == -2) {
 		struct sbx_build_options plain = *options;

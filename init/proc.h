@@ -68,8 +68,8 @@ struct proc {
  * p->path. 0, or 126/127 after printing "usher: <name>: <why>". */
 int proc_resolve(struct proc *p, char *buffer);
 
-/* Starts p: own process group (the main command without a terminal and every other kind:
- * own session), stdin/stdout/stderr, WorkingDirectory=, sandbox, execve. vfork for the
+/* Starts p: own process group (services, helpers, and the main command when usher's session
+ * has a terminal not on stdin: own session), stdin/stdout/stderr, WorkingDirectory=, sandbox, execve. vfork for the
  * unsandboxed main command; else fork, with a failed exec reported over a close-on-exec
  * pipe (p->exec_error, p->exec_step). 0 once it runs (or its exec failed: it is reaped
  * as usual), -1 if it could not be started (errno-style message printed). */

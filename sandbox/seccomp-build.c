@@ -1,5 +1,5 @@
-/* sandbox/seccomp-build.c — compiles a parsed profile to BPF: includes/excludes resolved as
- * Docker does, rules added as runc does, libseccomp's binary tree, then an ENOSYS stub in front. */
+/* sandbox/seccomp-build.c — compiles a parsed profile to BPF: the rules that apply (as
+ * seccomp-docker.c decides) added as runc does, range blocks and an ENOSYS stub in front. */
 #include "seccomp-internal.h"
 #include "util.h"
 
@@ -16,67 +16,6 @@
 /* x32 syscalls arrive with AUDIT_ARCH_X86_64 and this bit set in the number. */
 #define X32_SYSCALL_BIT 0x40000000u
 #define MAX_ARCHES SBX_MAX_ARCHES
-
-/* Docker names arches in includes/excludes the Go way; only the native one is compared. */
-static const struct {
-	uint32_t arch;
-	const char *go_name;
-} go_arch_names[] = {
-	{ SCMP_ARCH_X86, "x86" }, { SCMP_ARCH_X86_64, "amd64" }, { SCMP_ARCH_X32, "x32" },
-	{ SCMP_ARCH_ARM, "arm" }, { SCMP_ARCH_AARCH64, "arm64" }, { SCMP_ARCH_MIPS, "mips" },
-	{ SCMP_ARCH_MIPS64, "mips64" }, { SCMP_ARCH_MIPS64N32, "mips64n32" },
-	{ SCMP_ARCH_MIPSEL, "mipsel" }, { SCMP_ARCH_MIPSEL64, "mipsel64" },
-	{ SCMP_ARCH_MIPSEL64N32, "mipsel64n32" }, { SCMP_ARCH_PPC, "ppc" },
-	{ SCMP_ARCH_PPC64, "ppc64" }, { SCMP_ARCH_PPC64LE, "ppc64le" }, { SCMP_ARCH_S390, "s390" },
-	{ SCMP_ARCH_S390X, "s390x" }, { SCMP_ARCH_RISCV64, "riscv64" },
-};
-
-#ifdef USHER_SECCOMP_GEN
-uint32_t sbx_target_arch;
-uint32_t sbx_native_arch(void)
-{
-	return sbx_target_arch ? sbx_target_arch : seccomp_arch_native();
-}
-#endif
-
-static const char *native_go_name(void)
-{
-	uint32_t native = sbx_native_arch();
-	for (size_t k = 0; k < sizeof go_arch_names / sizeof go_arch_names[0]; k++)
-		if (go_arch_names[k].arch == native)
-			return go_arch_names[k].go_name;
-	return "unknown";
-}
-
-static bool names_native_arch(const struct sbx_condition *cond)
-{
-	const char *native = native_go_name();
-	for (size_t k = 0; k < cond->arch_count; k++)
-		if (strcmp(cond->arches[k], native) == 0)
-			return true;
-	return false;
-}
-
-/* Docker's resolution (moby seccomp_linux.go): excluded when the native arch is listed, when
- * ANY listed cap is kept, or the kernel is at least minKernel; included only when the native
- * arch is listed, ALL listed caps are kept and the kernel is at least minKernel. */
-static bool rule_applies(const struct sbx_rule *rule, const struct sbx_build_options *options)
-{
-	const struct sbx_condition *ex = &rule->excludes, *in = &rule->includes;
-	if (ex->arch_count > 0 && names_native_arch(ex))
-		return false;
-	if ((ex->caps & options->caps) != 0)
-		return false;
-	if (ex->has_min_kernel && options->kernel >= ex->min_kernel)
-		return false;
-	if (in->arch_count > 0 && !names_native_arch(in))
-		return false;
-	if ((in->caps & options->caps) != in->caps)
-		return false;
-	if (in->has_min_kernel && options->kernel < in->min_kernel)
-		return false;
-	return true;
-}
 
 struct build {
 	scmp_filter_ctx ctx;
@@ -271,7 +210,7 @@ static int plan_ranges(struct build *b, const struct sbx_profile *profile, const
 	}
 	for (size_t r = 0; r < profile->rule_count; r++) {
 		const struct sbx_rule *rule = &profile->rules[r];
-		if (rule_applies(rule, options) && (rule->arg_count > 0 || rule->action != SCMP_ACT_ALLOW))
+		if (sbx_rule_applies(rule, options) && (rule->arg_count > 0 || rule->action != SCMP_ACT_ALLOW))
 			for (size_t n = 0; n < rule->name_count; n++)
 				b->conditional[b->conditional_count++] = rule->names[n];
 	}
@@ -311,7 +250,7 @@ static int add_rules(struct build *b, const struct sbx_profile *profile, const s
 		return -1;
 	for (size_t r = 0; r < profile->rule_count; r++) {
 		const struct sbx_rule *rule = &profile->rules[r];
-		if (!rule_applies(rule, options))
+		if (!sbx_rule_applies(rule, options))
 			continue;
 		for (size_t n = 0; n < rule->name_count; n++) {
 			const char *name = rule->names[n];
@@ -321,9 +260,9 @@ static int add_rules(struct build *b, const struct sbx_profile *profile, const s
 				/* The built-in profile names 32-bit and newer syscalls on purpose, as Docker's does. */
 				const char *also = b->arch_count > 1 ? " or its compat arches" : "";
 				if (options->quiet)
-					usher_debug("%s: \"%s\" is not a syscall on %s%s, skipped", b->origin, name, native_go_name(), also);
+					usher_debug("%s: \"%s\" is not a syscall on %s%s, skipped", b->origin, name, sbx_native_go_name(), also);
 				else
-					usher_info("%s: \"%s\" is not a syscall on %s%s, skipped", b->origin, name, native_go_name(), also);
+					usher_info("%s: \"%s\" is not a syscall on %s%s, skipped", b->origin, name, sbx_native_go_name(), also);
 				continue;
 			}
 			/* libseccomp refuses a rule whose action is the default one; it changes nothing. */

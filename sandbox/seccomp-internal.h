@@ -103,6 +103,11 @@ uint32_t sbx_native_arch(void);
 #define sbx_native_arch() seccomp_arch_native()
 #endif
 
+/* seccomp-docker.c: whether a rule applies for these options, as moby's setupSeccomp decides;
+ * the native arch's Go name ("amd64"), as includes/excludes spell it. */
+bool sbx_rule_applies(const struct sbx_rule *rule, const struct sbx_build_options *options);
+const char *sbx_native_go_name(void);
+
 /* "SCMP_ARCH_X86" or "x86" → SCMP_ARCH_X86; 0 if unknown. */
 uint32_t sbx_arch_from_name(const char *name);
 /* "CAP_SYS_ADMIN" → 21; -1 if unknown. */

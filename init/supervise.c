@@ -407,6 +407,21 @@ static void deadlines_passed(long long now)
 		deadline_passed();
 }
 
+/* Whether start-up is over for the trim in a loop that never has a quiet second (a service
+ * logging every second, health checks' deadlines): everything has started, and a second has
+ * passed since the first such busy wake-up. The clock is read only then: a workload that
+ * exits at once never reads it (the vDSO's first use faults). */
+static bool busy_for_a_second(bool main_started, long long *busy_since_ms)
+{
+	if (sv.phase != RUNNING || sv.startup_helpers || (sv.main && !main_started) ||
+	    !services_settled())
+		return false;
+	long long now = now_ms();
+	if (!*busy_since_ms)
+		*busy_since_ms = now;
+	return now - *busy_since_ms >= TRIM_AFTER_MS;
+}
+
 int supervise(struct proc *main_proc, bool is_pid1)
 {
 	/* The loop's own code: trim_startup_pages() keeps these pages mapped. */
@@ -443,6 +458,7 @@ int supervise(struct proc *main_proc, bool is_pid1)
 	}
 	reap_all(); /* the workload may be gone already */
 	bool trimmed = false, main_started = sv.main && sv.main->state != PROC_IDLE;
+	long long busy_since_ms = 0;
 	for (;;) {
 		if (sv.helpers_over)
 			after_startup_helpers();
@@ -477,7 +493,8 @@ int supervise(struct proc *main_proc, bool is_pid1)
 				proc_signal(sv.main, SIGKILL);
 			return EXIT_USHER_FAILED;
 		}
-		if (events == 0 && !trimmed && !deadline) {
+		if (!trimmed && ((events == 0 && !deadline) ||
+				 busy_for_a_second(main_started, &busy_since_ms))) {
 			trimmed = true;
 			trim_startup_pages(hot_code, sizeof hot_code / sizeof hot_code[0]);
 		}

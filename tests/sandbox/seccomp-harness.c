@@ -119,18 +119,25 @@ static int check_ranges(const char *path)
 	size_t value_count = arg_values(&profile, values, sizeof values / sizeof values[0]);
 	double largest_share = 0; /* of ranged.len / plain.len: what the range block saves */
 	for (size_t c = 0; c < sizeof cap_sets / sizeof cap_sets[0]; c++) {
-		for (int variant = 0; variant < 4; variant++) {
-			bool log_default = variant & 1, native_only = variant & 2;
+		/* Variants: default or log action x the profile's arches, native only, or x86 + x32 +
+		 * arm (an arch with no range block: its own context keeps every rule). */
+		for (int variant = 0; variant < 6; variant++) {
+			bool log_default = variant & 1, native_only = variant / 2 == 1, with_arm = variant / 2 == 2;
+			const uint32_t compat_and_arm[] = { sbx_arch_from_name("x86"), sbx_arch_from_name("x32"),
+			                                    sbx_arch_from_name("arm") };
 			struct sbx_build_options options = { .caps = cap_sets[c], .kernel = sbx_running_kernel(),
 			                                     .log_default = log_default, .quiet = true,
-			                                     .arches_override = native_only };
+			                                     .arches_override = native_only || with_arm,
+			                                     .arches = with_arm ? compat_and_arm : NULL,
+			                                     .arch_count = with_arm ? 3 : 0 };
 			struct sbx_bpf ranged, plain;
 			if (sbx_profile_compile(&profile, &options, path, &ranged) < 0)
 				return 1;
 			options.plain = true;
 			if (sbx_profile_compile(&profile, &options, path, &plain) < 0)
 				return 1;
-			static const uint32_t arches[] = { AUDIT_ARCH_X86_64, AUDIT_ARCH_I386, AUDIT_ARCH_AARCH64, 0x12345678 };
+			static const uint32_t arches[] = { AUDIT_ARCH_X86_64, AUDIT_ARCH_I386, AUDIT_ARCH_AARCH64,
+			                                   AUDIT_ARCH_ARM, 0x12345678 };
 			long long checked = 0, differ = 0, first_nr = -1;
 			for (size_t a = 0; a < sizeof arches / sizeof arches[0]; a++)
 				for (uint32_t i = 0; i < 1700; i++) {
@@ -150,7 +157,7 @@ static int check_ranges(const char *path)
 				}
 			ok(!differ, "%s caps %#llx%s%s: %u instructions decide %lld inputs as libseccomp's %u do",
 			   path, (unsigned long long)cap_sets[c], log_default ? " log" : "",
-			   native_only ? " native" : "", ranged.len, checked, plain.len);
+			   native_only ? " native" : with_arm ? " x86,x32,arm" : "", ranged.len, checked, plain.len);
 			if (differ)
 				diag("%lld differ, first at nr %lld", differ, first_nr);
 			if ((double)ranged.len / plain.len > largest_share)

@@ -22,7 +22,6 @@
 
 /* After the first wait this long without a signal, the workload is no one-shot command:
  * hand back the start-up pages then (a short-lived workload never pays for it). */
-#define TRIM_AFTER_MS 1000
 
 /* After SIGKILL, how long to collect the dead before exiting anyway: a process stuck in
  * the kernel (D state) must not hold usher past its grace period for long. */
@@ -407,21 +406,6 @@ static void deadlines_passed(long long now)
 		deadline_passed();
 }
 
-/* Whether start-up is over for the trim in a loop that never has a quiet second (a service
- * logging every second, health checks' deadlines): everything has started, and a second has
- * passed since the first such busy wake-up. The clock is read only then: a workload that
- * exits at once never reads it (the vDSO's first use faults). */
-static bool busy_for_a_second(bool main_started, long long *busy_since_ms)
-{
-	if (sv.phase != RUNNING || sv.startup_helpers || (sv.main && !main_started) ||
-	    !services_settled())
-		return false;
-	long long now = now_ms();
-	if (!*busy_since_ms)
-		*busy_since_ms = now;
-	return now - *busy_since_ms >= TRIM_AFTER_MS;
-}
-
 int supervise(struct proc *main_proc, bool is_pid1)
 {
 	/* The loop's own code: trim_startup_pages() keeps these pages mapped. */
@@ -493,8 +477,9 @@ int supervise(struct proc *main_proc, bool is_pid1)
 				proc_signal(sv.main, SIGKILL);
 			return EXIT_USHER_FAILED;
 		}
-		if (!trimmed && ((events == 0 && !deadline) ||
-				 busy_for_a_second(main_started, &busy_since_ms))) {
+		bool started = sv.phase == RUNNING && !sv.startup_helpers && (!sv.main || main_started);
+		if (!trimmed && trim_due(events == 0 && !deadline, started && services_settled(),
+					 &busy_since_ms)) {
 			trimmed = true;
 			trim_startup_pages(hot_code, sizeof hot_code / sizeof hot_code[0]);
 		}

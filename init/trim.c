@@ -1,6 +1,6 @@
-/* init/trim.c — after start-up, drops usher's read-only program pages from its page tables.
- * A static binary's RSS is otherwise its whole size: the kernel maps neighbouring pages on
- * every fault, so option parsing, credentials and the sandbox code stay resident for good. */
+/* init/trim.c — once start-up is over (trim_due), drops usher's read-only program pages from
+ * its page tables. A static binary's RSS is otherwise its whole size: the kernel maps neighbouring
+ * pages on every fault, so option parsing, credentials and the sandbox code stay resident. */
 #include "trim.h"
 #include "util.h"
 
@@ -46,6 +46,18 @@ static bool is_loop_page(uintptr_t page_start, uintptr_t page, const void *const
 			return true;
 	}
 	return false;
+}
+
+bool trim_due(bool quiet, bool started, long long *busy_since_ms)
+{
+	if (quiet)
+		return true;
+	if (!started)
+		return false;
+	long long now = now_ms();
+	if (!*busy_since_ms)
+		*busy_since_ms = now;
+	return now - *busy_since_ms >= TRIM_AFTER_MS;
 }
 
 void trim_startup_pages(const void *const *hot, size_t hot_count)
